@@ -1,0 +1,12 @@
+/**
+ * `@ss/relay`: the self-hostable relay server and its stores. Named exports only.
+ */
+export { createRelay } from './relay.js';
+export type { Relay, RelayOptions } from './relay.js';
+export { memoryStore } from './store/memory-store.js';
+export type { MemoryStoreOptions } from './store/memory-store.js';
+export { DEFAULT_INACTIVITY_TIMEOUT_MS, DEFAULT_TTL_MS } from './store/stream-store.js';
+export type { OpenMode, OpenResult, RetentionOptions, StoreEvent, StreamStore } from './store/stream-store.js';
+export { createApiKeyCheck, bearerToken } from './api-keys.js';
+export type { ApiKeyCheck } from './api-keys.js';
+export { StreamstraightError } from '@ss/core/protocol';

@@ -1,0 +1,59 @@
+import { verifyClientToken } from '@ss/core';
+import { type ErrorPayload, MUX_EXTENSION, PROTOCOL_VERSION, StreamstraightError, isValidStreamId } from '@ss/core/protocol';
+import { type ApiKeyCheck, bearerToken } from '../api-keys.js';
+import type { RelaySocket, SocketIdentity } from './relay-socket.js';
+
+/** What the handshake check needs. */
+export interface AuthenticateOptions {
+  apiKeys: readonly string[];
+  checkApiKey: ApiKeyCheck;
+  clockToleranceSeconds: number;
+}
+
+/** A refused handshake: the client sees `connect_error` with `message` (JSON) and `data` ({code, message}). */
+function refusal(code: ErrorPayload['code'], message: string): Error & { data: ErrorPayload } {
+  const data: ErrorPayload = { code, message };
+  return Object.assign(new Error(JSON.stringify(data)), { data });
+}
+
+async function identify(socket: RelaySocket, options: AuthenticateOptions): Promise<SocketIdentity> {
+  const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+  if (auth.version !== undefined && auth.version !== PROTOCOL_VERSION) {
+    throw new StreamstraightError('BAD_REQUEST', `Unsupported protocol version ${JSON.stringify(auth.version)}; this relay speaks "${PROTOCOL_VERSION}".`);
+  }
+  if (auth.role === 'producer') {
+    const header = socket.handshake.headers.authorization;
+    const presented = bearerToken(Array.isArray(header) ? header[0] : header) ?? (typeof auth.apiKey === 'string' ? auth.apiKey : undefined);
+    if (!options.checkApiKey(presented)) {
+      throw new StreamstraightError('UNAUTHORIZED', presented ? 'Wrong API key. Use a key the relay was started with.' : 'Missing API key: send the header "Authorization: Bearer <api key>".');
+    }
+    if (Array.isArray(auth.extensions) && auth.extensions.includes(MUX_EXTENSION)) return { role: 'producer', protocol: 'mux' };
+    if (!isValidStreamId(auth.streamId)) {
+      throw new StreamstraightError('INVALID_STREAM_ID', `Invalid stream id ${JSON.stringify(auth.streamId)} in the handshake: use 1-256 characters of A-Z a-z 0-9 . _ : ~ -`);
+    }
+    return { role: 'producer', protocol: 'v1', streamId: auth.streamId, overwrite: auth.overwriteExistingStream === true };
+  }
+  if (auth.role === 'consumer') {
+    if (typeof auth.token !== 'string' || auth.token.length === 0) {
+      throw new StreamstraightError('UNAUTHORIZED', 'Missing client token: connect with auth { role: "consumer", token }. Mint one with mintClientToken or POST /v1/token.');
+    }
+    return { role: 'consumer', claims: await verifyClientToken(auth.token, { apiKeys: options.apiKeys, clockToleranceSeconds: options.clockToleranceSeconds }) };
+  }
+  throw new StreamstraightError('BAD_REQUEST', 'Handshake auth.role must be "producer" or "consumer".');
+}
+
+/** Socket.IO middleware: decides who a connection is, or refuses it with a typed error. */
+export function authenticate(options: AuthenticateOptions) {
+  return (socket: RelaySocket, next: (error?: Error) => void): void => {
+    identify(socket, options).then(
+      (identity) => {
+        socket.data.identity = identity;
+        next();
+      },
+      (error: unknown) => {
+        const typed = StreamstraightError.from(error, 'UNAUTHORIZED');
+        next(refusal(typed.code, typed.message));
+      },
+    );
+  };
+}

@@ -1,0 +1,248 @@
+import {
+  type EndReason,
+  type ErrorPayload,
+  StreamstraightError,
+  parseMuxChunks,
+  parseMuxEnd,
+  parseMuxOpen,
+  parseProducerChunkV1,
+  parseProducerEndV1,
+  utf8ByteLength,
+} from '@ss/core/protocol';
+import type { OpenMode, StreamStore } from '../store/stream-store.js';
+import { KeyedSerialQueue } from './keyed-serial-queue.js';
+import type { RelaySocket } from './relay-socket.js';
+
+/** What a producer session needs from the relay. */
+export interface ProducerSessionContext {
+  store: StreamStore;
+  deploymentId: string;
+  maxChunkBytes: number;
+  /** How long a stream whose producer vanished stays open, waiting for it to come back. */
+  producerGraceMs: number;
+  /** Which producer socket holds which stream on this node (for reader-initiated cancels). */
+  producers: Map<string, ProducerHandle>;
+  log: (message: string, error?: unknown) => void;
+}
+
+/** A stream's producer on this node, as cancels see it. */
+export interface ProducerHandle {
+  cancel(streamId: string, reason: string): Promise<void>;
+}
+
+const MUX_EVENTS = new Set(['mux:open', 'mux:chunks', 'mux:end', 'producer:heartbeat']);
+const V1_EVENTS = new Set(['producer:chunk', 'producer:end', 'producer:heartbeat']);
+
+function toPayload(error: unknown, log: ProducerSessionContext['log']): ErrorPayload {
+  if (StreamstraightError.isInstance(error)) return error.toJSON();
+  log('unexpected error while handling a producer frame', error);
+  return { code: 'INTERNAL', message: 'The relay failed to handle this frame; it was not stored. Retry it.' };
+}
+
+/** Calls a Socket.IO ack when the client sent one; otherwise reports errors as `stream:error`. */
+function replier(socket: RelaySocket, ack: unknown, streamId: string | undefined) {
+  return (result: { ok: true } | { ok: false; error: ErrorPayload }) => {
+    if (typeof ack === 'function') ack(result);
+    else if (!result.ok) socket.emit('stream:error', streamId === undefined ? result.error : { ...result.error, streamId });
+  };
+}
+
+function checkChunkSizes(data: readonly string[], maxChunkBytes: number): void {
+  for (const chunk of data) {
+    // Cheap bound first: a UTF-16 unit is at most 3 UTF-8 bytes.
+    if (chunk.length * 3 > maxChunkBytes && utf8ByteLength(chunk) > maxChunkBytes) {
+      throw new StreamstraightError(
+        'CHUNK_TOO_LARGE',
+        `A chunk of ${utf8ByteLength(chunk)} bytes is over the relay's limit of ${maxChunkBytes} bytes. Split it into smaller chunks.`,
+      );
+    }
+  }
+}
+
+/**
+ * Serves one producer connection: stream-v1 (one stream named in the handshake) or the mux
+ * extension (any number of streams). Frames of one stream are handled strictly in order.
+ */
+export function startProducerSession(socket: RelaySocket, context: ProducerSessionContext): void {
+  const identity = socket.data.identity;
+  if (identity.role !== 'producer') return;
+  const { store, log } = context;
+  const queue = new KeyedSerialQueue();
+  /** Streams this connection holds the lease of. */
+  const leases = new Map<string, number>();
+
+  const handle: ProducerHandle = {
+    async cancel(streamId, reason) {
+      if (identity.protocol === 'mux') {
+        socket.emit('mux:cancel', { streamId, reason });
+        return;
+      }
+      // stream-v1 has no cancel frame: end the stream here; the producer's next chunk is refused.
+      const lease = leases.get(streamId);
+      if (lease !== undefined) await store.end(streamId, lease, 'cancelled');
+    },
+  };
+
+  const open = (streamId: string, mode: OpenMode) =>
+    store.open(streamId, mode).then((result) => {
+      leases.set(streamId, result.lease);
+      context.producers.set(streamId, handle);
+      return result.info;
+    });
+
+  const leaseOf = (streamId: string): number => {
+    const lease = leases.get(streamId);
+    if (lease === undefined) {
+      throw new StreamstraightError('STREAM_NOT_FOUND', `Stream "${streamId}" is not open on this connection. Send mux:open first.`);
+    }
+    return lease;
+  };
+
+  const release = (streamId: string) => {
+    leases.delete(streamId);
+    if (context.producers.get(streamId) === handle) context.producers.delete(streamId);
+  };
+
+  socket.onAny((event: string) => {
+    const known = identity.protocol === 'mux' ? MUX_EVENTS : V1_EVENTS;
+    if (!known.has(event)) {
+      socket.emit('stream:error', {
+        code: 'UNKNOWN_EVENT',
+        message: `Unknown event "${event}" for a ${identity.protocol === 'mux' ? 'multiplexing' : 'stream-v1'} producer. Known: ${[...known].join(', ')}.`,
+      });
+    }
+  });
+
+  if (identity.protocol === 'mux') {
+    /** Validates a frame, then runs `work` in the stream's queue and answers through the ack. */
+    const onFrame = <Frame extends { streamId: string }>(
+      payload: unknown,
+      ack: unknown,
+      parse: (payload: unknown) => Frame,
+      work: (frame: Frame, lease: () => number) => Promise<object>,
+    ) => {
+      const claimedId = (payload as { streamId?: unknown } | null)?.streamId;
+      const reply = replier(socket, ack, typeof claimedId === 'string' ? claimedId : undefined);
+      try {
+        const frame = parse(payload);
+        queue.run(frame.streamId, async () => {
+          try {
+            reply({ ok: true, ...(await work(frame, () => leaseOf(frame.streamId))) });
+          } catch (error) {
+            reply({ ok: false, error: toPayload(error, log) });
+          }
+        });
+      } catch (error) {
+        reply({ ok: false, error: toPayload(error, log) });
+      }
+    };
+
+    socket.on('mux:open', (payload, ack) =>
+      onFrame(payload, ack, parseMuxOpen, async (request) => {
+        const mode: OpenMode = request.overwrite ? 'overwrite' : request.resume ? 'resume' : 'create';
+        return { info: await open(request.streamId, mode) };
+      }),
+    );
+
+    socket.on('mux:chunks', (payload, ack) =>
+      onFrame(
+        payload,
+        ack,
+        (raw) => {
+          const frame = parseMuxChunks(raw);
+          checkChunkSizes(frame.data, context.maxChunkBytes);
+          return frame;
+        },
+        (frame, lease) => store.append(frame.streamId, lease(), frame.seq, frame.data),
+      ),
+    );
+
+    socket.on('mux:end', (payload, ack) =>
+      onFrame(payload, ack, parseMuxEnd, async (frame, lease) => {
+        const info = await store.end(frame.streamId, lease(), frame.reason, frame.lastSeq);
+        release(frame.streamId);
+        return { info };
+      }),
+    );
+  } else {
+    const { streamId } = identity;
+    queue.run(streamId, async () => {
+      try {
+        const info = await open(streamId, identity.overwrite ? 'overwrite' : 'attach');
+        socket.emit('stream:info', {
+          streamId,
+          deploymentId: context.deploymentId,
+          ...(info.lastSeq >= 0 ? { lastSeq: info.lastSeq } : {}),
+          ended: false,
+        });
+      } catch (error) {
+        socket.emit('stream:error', toPayload(error, log));
+        socket.disconnect(true);
+      }
+    });
+
+    socket.on('producer:chunk', (payload) => {
+      try {
+        const chunk = parseProducerChunkV1(payload);
+        checkChunkSizes([chunk.data], context.maxChunkBytes);
+        queue.run(streamId, async () => {
+          try {
+            await store.append(streamId, leaseOf(streamId), chunk.seq, [chunk.data]);
+            socket.emit('producer:ack', { seq: chunk.seq, redisId: String(chunk.seq) });
+          } catch (error) {
+            socket.emit('stream:error', toPayload(error, log));
+          }
+        });
+      } catch (error) {
+        socket.emit('stream:error', toPayload(error, log));
+      }
+    });
+
+    socket.on('producer:end', (payload, ack) => {
+      const reply = (result: { success: true; endRedisId: string } | { success: false; error: ErrorPayload }) => {
+        if (typeof ack === 'function') ack(result);
+        else if (!result.success) socket.emit('stream:error', result.error);
+      };
+      try {
+        const frame = parseProducerEndV1(payload);
+        queue.run(streamId, async () => {
+          try {
+            // stream-v1 reports lastSeq as max(nextSeq - 1, 0), ambiguous for an empty stream: trust the store.
+            const info = await store.end(streamId, leaseOf(streamId), frame.reason);
+            release(streamId);
+            reply({ success: true, endRedisId: `${info.lastSeq}-end` });
+          } catch (error) {
+            reply({ success: false, error: toPayload(error, log) });
+          }
+        });
+      } catch (error) {
+        reply({ success: false, error: toPayload(error, log) });
+      }
+    });
+  }
+
+  socket.on('producer:heartbeat', () => {});
+
+  socket.on('disconnect', () => {
+    // The producer may come back (its SDK reconnects and resumes). If it has not taken the stream
+    // again within the grace period, end the stream so no reader waits forever.
+    for (const [streamId, lease] of leases) {
+      if (context.producers.get(streamId) === handle) context.producers.delete(streamId);
+      const timer = setTimeout(() => {
+        void endIfAbandoned(store, streamId, lease, 'producer-disconnected');
+      }, context.producerGraceMs);
+      timer.unref();
+    }
+    leases.clear();
+  });
+}
+
+async function endIfAbandoned(store: StreamStore, streamId: string, lease: number, reason: EndReason): Promise<void> {
+  try {
+    const info = await store.info(streamId);
+    if (info?.status === 'open') await store.end(streamId, lease, reason);
+  } catch {
+    // LEASE_LOST: another producer took the stream over, which is the good outcome. Anything else: the
+    // inactivity timeout ends the stream later.
+  }
+}

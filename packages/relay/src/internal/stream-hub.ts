@@ -1,0 +1,224 @@
+import type { StreamInfo } from '@ss/core/protocol';
+import type { RelayServer, RelaySocket } from './relay-socket.js';
+import type { StoreEvent, StreamStore } from '../store/stream-store.js';
+
+/** Chunks per catch-up read and per `stream:chunks` frame sent to a catching-up reader. */
+const CATCH_UP_BATCH = 1024;
+
+type ConsumerSocket = RelaySocket;
+
+/** One reader's subscription to one stream. */
+interface Subscription {
+  socket: ConsumerSocket;
+  streamId: string;
+  /** The next seq this reader must get. */
+  nextSeq: number;
+  state: 'catching-up' | 'waiting' | 'live' | 'done';
+}
+
+/** The relay's view of one stream that has readers on this node. */
+interface HubStream {
+  streamId: string;
+  /** The Socket.IO room of the readers that are at the tail; live chunks are encoded once for all of them. */
+  room: string;
+  /** The next seq to broadcast to the room. Everything below it is stored and was broadcast. */
+  tail: number;
+  ended: StreamInfo | undefined;
+  subscriptions: Set<Subscription>;
+  /** Readers whose `fromSeq` is beyond the tail; they join the room when the tail reaches them. */
+  waiting: Set<Subscription>;
+  unsubscribeStore: () => void;
+  /** Store events that arrived while a gap was being filled from the store; null when idle. */
+  backlog: StoreEvent[] | null;
+}
+
+/**
+ * Fans a stream out to its readers. A new reader first catches up from the store, alone, up to
+ * the broadcast tail; then it joins the stream's room and gets live chunks with everybody else.
+ * Each reader therefore gets every chunk exactly once, in order: reads stop at the tail and the
+ * room starts at it.
+ */
+export class StreamHub {
+  private readonly streams = new Map<string, HubStream>();
+  private readonly loading = new Map<string, Promise<HubStream>>();
+
+  constructor(
+    private readonly io: RelayServer,
+    private readonly store: StreamStore,
+  ) {}
+
+  /** Number of streams with readers on this node. */
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * Starts delivering `streamId` from `fromSeq` to `socket`. Call after the subscribe ack was sent.
+   * @returns a function that stops this subscription.
+   */
+  async subscribe(socket: ConsumerSocket, streamId: string, fromSeq: number): Promise<() => void> {
+    const stream = await this.streamFor(streamId);
+    const subscription: Subscription = { socket, streamId, nextSeq: fromSeq, state: 'catching-up' };
+    stream.subscriptions.add(subscription);
+    void this.catchUp(stream, subscription);
+    return () => this.remove(stream, subscription);
+  }
+
+  private async streamFor(streamId: string): Promise<HubStream> {
+    const existing = this.streams.get(streamId);
+    if (existing) return existing;
+    const pending = this.loading.get(streamId);
+    if (pending) return pending;
+    const load = (async () => {
+      const early: StoreEvent[] = [];
+      let stream: HubStream | undefined;
+      const unsubscribeStore = this.store.subscribe(streamId, (event) => {
+        if (stream) this.onStoreEvent(stream, event);
+        else early.push(event);
+      });
+      const info = await this.store.info(streamId).catch(() => undefined);
+      stream = {
+        streamId,
+        room: `stream:${streamId}`,
+        tail: info ? info.lastSeq + 1 : 0,
+        ended: info?.status === 'ended' ? info : undefined,
+        subscriptions: new Set(),
+        waiting: new Set(),
+        unsubscribeStore,
+        backlog: null,
+      };
+      this.streams.set(streamId, stream);
+      this.loading.delete(streamId);
+      for (const event of early) this.onStoreEvent(stream, event);
+      return stream;
+    })();
+    this.loading.set(streamId, load);
+    return load;
+  }
+
+  private async catchUp(stream: HubStream, subscription: Subscription): Promise<void> {
+    try {
+      while (subscription.state === 'catching-up' && subscription.nextSeq < stream.tail) {
+        const limit = Math.min(CATCH_UP_BATCH, stream.tail - subscription.nextSeq);
+        const data = await this.store.read(stream.streamId, subscription.nextSeq, limit);
+        if (subscription.state !== 'catching-up') return;
+        if (data.length === 0) {
+          // The store no longer has what the tail promises (expired or overwritten): nothing more to send.
+          subscription.socket.emit('stream:error', {
+            streamId: stream.streamId,
+            code: 'STREAM_NOT_FOUND',
+            message: `Stream "${stream.streamId}" is no longer stored (expired or replaced).`,
+          });
+          this.remove(stream, subscription);
+          return;
+        }
+        subscription.socket.emit('stream:chunks', { streamId: stream.streamId, seq: subscription.nextSeq, data });
+        subscription.nextSeq += data.length;
+      }
+    } catch (error) {
+      subscription.socket.emit('stream:error', {
+        streamId: stream.streamId,
+        code: 'STORE_UNAVAILABLE',
+        message: `Reading stream "${stream.streamId}" failed; reconnect to resume. (${(error as Error).message})`,
+        retryInMs: 1000,
+      });
+      this.remove(stream, subscription);
+      return;
+    }
+    if (subscription.state !== 'catching-up') return;
+    // Synchronously from here: the tail cannot move until this function returns.
+    if (subscription.nextSeq === stream.tail) this.goLive(stream, subscription);
+    else {
+      subscription.state = 'waiting';
+      stream.waiting.add(subscription);
+      if (stream.ended) this.finish(stream, subscription);
+    }
+  }
+
+  private goLive(stream: HubStream, subscription: Subscription): void {
+    if (stream.ended) {
+      this.finish(stream, subscription);
+      return;
+    }
+    subscription.state = 'live';
+    subscription.socket.join(stream.room);
+  }
+
+  private onStoreEvent(stream: HubStream, event: StoreEvent): void {
+    if (stream.backlog) {
+      stream.backlog.push(event);
+      return;
+    }
+    if (event.type === 'chunks') {
+      if (event.seq > stream.tail) {
+        // Missed a notification (possible with a remote store): fill the gap from the store first.
+        stream.backlog = [event];
+        void this.fillGap(stream, event.seq);
+        return;
+      }
+      const skip = stream.tail - event.seq;
+      if (skip >= event.data.length) return;
+      this.broadcast(stream, skip === 0 ? event.data : event.data.slice(skip));
+      return;
+    }
+    if (event.info.lastSeq >= stream.tail) {
+      stream.backlog = [event];
+      void this.fillGap(stream, event.info.lastSeq + 1);
+      return;
+    }
+    stream.ended = event.info;
+    this.io.to(stream.room).emit('stream:end', { streamId: stream.streamId, reason: event.info.endReason ?? 'completed', lastSeq: event.info.lastSeq });
+    for (const subscription of stream.subscriptions) {
+      if (subscription.state === 'live' || subscription.state === 'waiting') this.finish(stream, subscription, false);
+    }
+  }
+
+  private async fillGap(stream: HubStream, upTo: number): Promise<void> {
+    try {
+      while (stream.tail < upTo) {
+        const data = await this.store.read(stream.streamId, stream.tail, Math.min(CATCH_UP_BATCH, upTo - stream.tail));
+        if (data.length === 0) break;
+        this.broadcast(stream, data);
+      }
+    } catch {
+      // Leave the rest to the backlog below; readers can always resume from their lastSeq.
+    }
+    const backlog = stream.backlog ?? [];
+    stream.backlog = null;
+    for (const event of backlog) this.onStoreEvent(stream, event);
+  }
+
+  private broadcast(stream: HubStream, data: readonly string[]): void {
+    const seq = stream.tail;
+    stream.tail += data.length;
+    this.io.to(stream.room).emit('stream:chunks', { streamId: stream.streamId, seq, data: data as string[] });
+    if (stream.waiting.size === 0) return;
+    for (const subscription of stream.waiting) {
+      if (subscription.nextSeq >= stream.tail) continue;
+      const from = subscription.nextSeq - seq;
+      subscription.socket.emit('stream:chunks', { streamId: stream.streamId, seq: subscription.nextSeq, data: data.slice(from) as string[] });
+      subscription.nextSeq = stream.tail;
+      stream.waiting.delete(subscription);
+      this.goLive(stream, subscription);
+    }
+  }
+
+  /** Sends the end to one reader (unless the room already got it) and drops the subscription. */
+  private finish(stream: HubStream, subscription: Subscription, sendEnd = true): void {
+    const info = stream.ended!;
+    if (sendEnd) subscription.socket.emit('stream:end', { streamId: stream.streamId, reason: info.endReason ?? 'completed', lastSeq: info.lastSeq });
+    this.remove(stream, subscription);
+  }
+
+  private remove(stream: HubStream, subscription: Subscription): void {
+    if (subscription.state === 'done') return;
+    if (subscription.state === 'live') subscription.socket.leave(stream.room);
+    subscription.state = 'done';
+    stream.subscriptions.delete(subscription);
+    stream.waiting.delete(subscription);
+    if (stream.subscriptions.size === 0 && this.streams.get(stream.streamId) === stream) {
+      stream.unsubscribeStore();
+      this.streams.delete(stream.streamId);
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import { type Server as HttpServer, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { getRequestListener } from '@hono/node-server';
+import { DEFAULT_MAX_CHUNK_BYTES, SOCKET_PATH } from '@ss/core/protocol';
+import { Server } from 'socket.io';
+import { createApiKeyCheck } from './api-keys.js';
+import { createHttpApi } from './http-api.js';
+import { authenticate } from './internal/authenticate.js';
+import { startConsumerSession } from './internal/consumer-session.js';
+import { type ProducerHandle, startProducerSession } from './internal/producer-session.js';
+import type { RelayServer } from './internal/relay-socket.js';
+import { StreamHub } from './internal/stream-hub.js';
+import { memoryStore } from './store/memory-store.js';
+import type { StreamStore } from './store/stream-store.js';
+
+/** Options of {@link createRelay}. */
+export interface RelayOptions {
+  /** API keys producers (and `POST /v1/token`) authenticate with. Several at once during a rotation; tokens are signed with the first. */
+  apiKeys: string[];
+  /** Where streams live. Default: `memoryStore({ ttlMs, inactivityTimeoutMs })`. */
+  store?: StreamStore;
+  /** Retention after the last write, for the default store. Default 60 minutes. */
+  ttlMs?: number;
+  /** An open stream with no write for this long is ended, for the default store. Default 10 minutes. */
+  inactivityTimeoutMs?: number;
+  /** Largest chunk accepted, in UTF-8 bytes. Default 256 KiB. */
+  maxChunkBytes?: number;
+  /** How long a stream waits for its vanished producer to reconnect before it ends with `producer-disconnected`. Default 60 s. */
+  producerGraceMs?: number;
+  /** Origins allowed for browser readers on the long-polling transport (WebSocket needs none). Default: any. */
+  corsOrigin?: string | string[] | boolean;
+  /** Clock skew allowed when checking client tokens' `exp`. Default 5 s. */
+  clockToleranceSeconds?: number;
+  /** Names this relay in `stream:info`. Default: `<hostname>-<pid>`. */
+  deploymentId?: string;
+  /** Where unexpected errors are reported. Default: `console.error`. */
+  log?: (message: string, error?: unknown) => void;
+}
+
+/** A running (or ready to run) relay. */
+export interface Relay {
+  /** The Socket.IO server (both roles). */
+  readonly io: RelayServer;
+  /** The HTTP server that carries Socket.IO and the HTTP API. */
+  readonly httpServer: HttpServer;
+  /** The store streams live in. */
+  readonly store: StreamStore;
+  /**
+   * Starts listening.
+   * @param port - the port; 0 picks a free one.
+   * @param host - the interface. Default `127.0.0.1`.
+   * @returns the URL producers and readers use.
+   */
+  listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
+  /** Stops accepting connections, disconnects everybody and closes the store. Stored streams stay intact. */
+  close(): Promise<void>;
+  /** `await using relay = createRelay(...)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Creates the relay: Socket.IO for producers and readers, plus the HTTP API (`POST /v1/token`,
+ * `GET /v1/streams/:id`, `GET /healthz`) on the same port.
+ *
+ * @param options - API keys, store and limits.
+ * @returns the relay; call `listen()` to start it.
+ * @example
+ * ```ts
+ * const relay = createRelay({ apiKeys: [process.env.SS_API_KEY!], store: memoryStore() })
+ * const { url } = await relay.listen(8787)
+ * ```
+ */
+export function createRelay(options: RelayOptions): Relay {
+  const checkApiKey = createApiKeyCheck(options.apiKeys);
+  const store = options.store ?? memoryStore({ ttlMs: options.ttlMs, inactivityTimeoutMs: options.inactivityTimeoutMs });
+  const log = options.log ?? ((message: string, error?: unknown) => console.error(`[ss-relay] ${message}`, error ?? ''));
+  const maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+
+  const httpApi = createHttpApi({
+    apiKeys: options.apiKeys,
+    checkApiKey,
+    store,
+    health: async () => ({ ...(await store.health()), connections: io.engine.clientsCount }),
+  });
+  const httpServer = createServer(getRequestListener(httpApi.fetch));
+  const io: RelayServer = new Server(httpServer, {
+    path: SOCKET_PATH,
+    // A frame holds up to 1,024 chunks; leave room for a full batch of large chunks.
+    maxHttpBufferSize: Math.max(8 * 1024 * 1024, maxChunkBytes * 4),
+    cors: { origin: options.corsOrigin ?? true },
+    serveClient: false,
+  });
+  const producers = new Map<string, ProducerHandle>();
+  const hub = new StreamHub(io, store);
+  const producerContext = {
+    store,
+    deploymentId: options.deploymentId ?? `${hostname()}-${process.pid}`,
+    maxChunkBytes,
+    producerGraceMs: options.producerGraceMs ?? 60_000,
+    producers,
+    log,
+  };
+  const clockToleranceSeconds = options.clockToleranceSeconds ?? 5;
+  const consumerContext = { store, hub, producers, log, clockToleranceSeconds };
+
+  io.use(authenticate({ apiKeys: options.apiKeys, checkApiKey, clockToleranceSeconds }));
+  io.on('connection', (socket) => {
+    if (socket.data.identity.role === 'producer') startProducerSession(socket, producerContext);
+    else startConsumerSession(socket, consumerContext);
+  });
+
+  let closed: Promise<void> | undefined;
+  const relay: Relay = {
+    io,
+    httpServer,
+    store,
+    listen(port = 0, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          const address = httpServer.address() as AddressInfo;
+          const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+          resolve({ url: `http://${shownHost}:${address.port}`, port: address.port });
+        });
+      });
+    },
+    close() {
+      closed ??= (async () => {
+        // io.close() disconnects every socket and closes the HTTP server.
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        await store.close();
+      })();
+      return closed;
+    },
+    [Symbol.asyncDispose]() {
+      return relay.close();
+    },
+  };
+  return relay;
+}

@@ -1,0 +1,171 @@
+import { type EndReason, type StreamInfo, StreamstraightError } from '@ss/core/protocol';
+import {
+  DEFAULT_INACTIVITY_TIMEOUT_MS,
+  DEFAULT_TTL_MS,
+  type OpenMode,
+  type OpenResult,
+  type RetentionOptions,
+  type StoreEvent,
+  type StreamStore,
+} from './stream-store.js';
+
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreOptions extends RetentionOptions {
+  /** How often expired and inactive streams are swept. Default: a quarter of the shortest limit, at most 5 s. */
+  sweepIntervalMs?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+interface StreamRecord {
+  chunks: string[];
+  status: 'open' | 'ended';
+  endReason: EndReason | undefined;
+  lease: number;
+  lastWriteAt: number;
+}
+
+type Listener = (event: StoreEvent) => void;
+
+/**
+ * The embedded default store: one process, nothing to install. Streams live in a `Map`; one
+ * interval sweeps expired and inactive ones (no timer per stream keeps an idle stream small).
+ *
+ * @example
+ * ```ts
+ * const relay = createRelay({ apiKeys: [key], store: memoryStore({ ttlMs: 3_600_000 }) })
+ * ```
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): StreamStore {
+  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+  const inactivityTimeoutMs = options.inactivityTimeoutMs ?? DEFAULT_INACTIVITY_TIMEOUT_MS;
+  const now = options.now ?? Date.now;
+  const streams = new Map<string, StreamRecord>();
+  const listeners = new Map<string, Set<Listener>>();
+  let leases = 0;
+
+  const infoOf = (streamId: string, record: StreamRecord): StreamInfo =>
+    record.endReason === undefined
+      ? { streamId, status: record.status, lastSeq: record.chunks.length - 1 }
+      : { streamId, status: record.status, lastSeq: record.chunks.length - 1, endReason: record.endReason };
+
+  const emit = (streamId: string, event: StoreEvent) => {
+    const set = listeners.get(streamId);
+    if (set) for (const listener of set) listener(event);
+  };
+
+  const requireRecord = (streamId: string): StreamRecord => {
+    const record = streams.get(streamId);
+    if (!record) throw new StreamstraightError('STREAM_NOT_FOUND', `Stream "${streamId}" does not exist (or expired). Open it before writing.`);
+    return record;
+  };
+
+  const requireWritable = (streamId: string, lease: number | null): StreamRecord => {
+    const record = requireRecord(streamId);
+    if (lease !== null && lease !== record.lease) {
+      throw new StreamstraightError('LEASE_LOST', `Another producer took over stream "${streamId}"; this one must stop writing.`);
+    }
+    return record;
+  };
+
+  const endRecord = (streamId: string, record: StreamRecord, reason: EndReason): StreamInfo => {
+    record.status = 'ended';
+    record.endReason = reason;
+    record.lastWriteAt = now();
+    const info = infoOf(streamId, record);
+    emit(streamId, { type: 'end', streamId, info });
+    return info;
+  };
+
+  const sweep = () => {
+    const time = now();
+    for (const [streamId, record] of streams) {
+      if (time - record.lastWriteAt >= ttlMs) streams.delete(streamId);
+      else if (record.status === 'open' && time - record.lastWriteAt >= inactivityTimeoutMs) endRecord(streamId, record, 'inactivity-timeout');
+    }
+  };
+  const sweepIntervalMs = options.sweepIntervalMs ?? Math.max(10, Math.min(5000, Math.floor(Math.min(ttlMs, inactivityTimeoutMs) / 4)));
+  const timer = setInterval(sweep, sweepIntervalMs);
+  timer.unref();
+
+  return {
+    async open(streamId: string, mode: OpenMode): Promise<OpenResult> {
+      let record = streams.get(streamId);
+      if (record && mode === 'create') {
+        throw new StreamstraightError('STREAM_EXISTS', `Stream "${streamId}" already exists. Pick a new id, or pass overwriteExistingStream: true to replace it.`);
+      }
+      if (record && mode === 'attach' && record.status === 'ended') {
+        throw new StreamstraightError('STREAM_ENDED', `Stream "${streamId}" has ended. Pick a new id, or pass overwriteExistingStream: true to replace it.`);
+      }
+      if (!record || mode === 'overwrite') {
+        record = { chunks: [], status: 'open', endReason: undefined, lease: 0, lastWriteAt: now() };
+        streams.set(streamId, record);
+      }
+      record.lease = ++leases;
+      record.lastWriteAt = now();
+      return { info: infoOf(streamId, record), lease: record.lease };
+    },
+
+    async append(streamId, lease, seq, data) {
+      const record = requireWritable(streamId, lease);
+      const next = record.chunks.length;
+      if (record.status === 'ended') {
+        if (seq + data.length <= next) return { lastSeq: next - 1 }; // a resend of stored chunks after the end
+        throw new StreamstraightError('STREAM_ENDED', `Stream "${streamId}" has ended; no chunk can follow its end.`);
+      }
+      if (seq > next) {
+        throw new StreamstraightError('SEQ_GAP', `Chunk ${seq} of stream "${streamId}" skips ahead: the relay holds up to ${next - 1}. Resend from ${next}.`);
+      }
+      const skip = next - seq;
+      if (skip < data.length) {
+        const fresh = skip === 0 ? data : data.slice(skip);
+        for (const chunk of fresh) record.chunks.push(chunk);
+        record.lastWriteAt = now();
+        emit(streamId, { type: 'chunks', streamId, seq: next, data: fresh });
+      }
+      return { lastSeq: record.chunks.length - 1 };
+    },
+
+    async end(streamId, lease, reason, expectedLastSeq) {
+      const record = requireWritable(streamId, lease);
+      if (record.status === 'ended') {
+        if (record.endReason === reason) return infoOf(streamId, record);
+        throw new StreamstraightError('STREAM_ENDED', `Stream "${streamId}" already ended (${record.endReason}).`);
+      }
+      const lastSeq = record.chunks.length - 1;
+      if (expectedLastSeq !== undefined && expectedLastSeq !== lastSeq) {
+        throw new StreamstraightError('SEQ_GAP', `End of stream "${streamId}" claims last chunk ${expectedLastSeq}, but the relay holds up to ${lastSeq}. Send the missing chunks first.`);
+      }
+      return endRecord(streamId, record, reason);
+    },
+
+    async info(streamId) {
+      const record = streams.get(streamId);
+      return record ? infoOf(streamId, record) : undefined;
+    },
+
+    async read(streamId, fromSeq, limit) {
+      const record = streams.get(streamId);
+      if (!record || fromSeq >= record.chunks.length) return [];
+      return record.chunks.slice(fromSeq, fromSeq + limit);
+    },
+
+    subscribe(streamId, listener) {
+      let set = listeners.get(streamId);
+      if (!set) listeners.set(streamId, (set = new Set()));
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+        if (set.size === 0 && listeners.get(streamId) === set) listeners.delete(streamId);
+      };
+    },
+
+    async health() {
+      return { status: 'ok', store: 'memory', detail: `${streams.size} streams` };
+    },
+
+    async close() {
+      clearInterval(timer);
+    },
+  };
+}

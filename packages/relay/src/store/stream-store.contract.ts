@@ -1,0 +1,180 @@
+// The StreamStore contract: one suite, run against every implementation (memory, Redis).
+// Usage in a test file: `describeStreamStoreContract('memory', (retention) => memoryStore(retention))`.
+import { StreamstraightError, type StreamstraightErrorCode } from '@ss/core/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RetentionOptions, StoreEvent, StreamStore } from './stream-store.js';
+
+export type StoreFactory = (retention: RetentionOptions) => StreamStore | Promise<StreamStore>;
+
+async function expectCode(promise: Promise<unknown>, code: StreamstraightErrorCode) {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(StreamstraightError.isInstance(error), `expected a StreamstraightError ${code}, got ${String(error)}`).toBe(true);
+  expect((error as StreamstraightError).code).toBe(code);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function describeStreamStoreContract(name: string, factory: StoreFactory): void {
+  describe(`StreamStore contract: ${name}`, () => {
+    const opened: StreamStore[] = [];
+    let counter = 0;
+    const uniqueId = () => `contract-${name}-${process.pid}-${Date.now()}-${counter++}`;
+    const make = async (retention: RetentionOptions = {}) => {
+      const store = await factory(retention);
+      opened.push(store);
+      return store;
+    };
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+    });
+
+    it('opens an empty stream with lastSeq -1', async () => {
+      const store = await make();
+      const id = uniqueId();
+      expect(await store.info(id)).toBeUndefined();
+      const { info } = await store.open(id, 'create');
+      expect(info).toEqual({ streamId: id, status: 'open', lastSeq: -1 });
+      expect(await store.info(id)).toEqual(info);
+    });
+
+    it('appends in order and reads any range', async () => {
+      const store = await make();
+      const id = uniqueId();
+      const { lease } = await store.open(id, 'create');
+      expect(await store.append(id, lease, 0, ['a', 'b'])).toEqual({ lastSeq: 1 });
+      expect(await store.append(id, lease, 2, ['c'])).toEqual({ lastSeq: 2 });
+      expect(await store.read(id, 0, 100)).toEqual(['a', 'b', 'c']);
+      expect(await store.read(id, 1, 1)).toEqual(['b']);
+      expect(await store.read(id, 3, 10)).toEqual([]);
+      expect(await store.read('missing-stream', 0, 10)).toEqual([]);
+    });
+
+    it('drops a resend of stored chunks and keeps the new tail of an overlapping frame', async () => {
+      const store = await make();
+      const id = uniqueId();
+      const { lease } = await store.open(id, 'create');
+      await store.append(id, lease, 0, ['a', 'b', 'c']);
+      expect(await store.append(id, lease, 1, ['b', 'c'])).toEqual({ lastSeq: 2 });
+      expect(await store.append(id, lease, 2, ['c', 'd'])).toEqual({ lastSeq: 3 });
+      expect(await store.read(id, 0, 100)).toEqual(['a', 'b', 'c', 'd']);
+    });
+
+    it('refuses a gap with SEQ_GAP and stores nothing of it', async () => {
+      const store = await make();
+      const id = uniqueId();
+      const { lease } = await store.open(id, 'create');
+      await store.append(id, lease, 0, ['a']);
+      await expectCode(store.append(id, lease, 2, ['c']), 'SEQ_GAP');
+      expect(await store.read(id, 0, 100)).toEqual(['a']);
+    });
+
+    it('create refuses an existing id; overwrite starts empty; attach re-attaches an open stream', async () => {
+      const store = await make();
+      const id = uniqueId();
+      const first = await store.open(id, 'create');
+      await store.append(id, first.lease, 0, ['a']);
+      await expectCode(store.open(id, 'create'), 'STREAM_EXISTS');
+      const attached = await store.open(id, 'attach');
+      expect(attached.info.lastSeq).toBe(0);
+      const overwritten = await store.open(id, 'overwrite');
+      expect(overwritten.info).toEqual({ streamId: id, status: 'open', lastSeq: -1 });
+      expect(await store.read(id, 0, 10)).toEqual([]);
+    });
+
+    it('fences an older lease with LEASE_LOST', async () => {
+      const store = await make();
+      const id = uniqueId();
+      const first = await store.open(id, 'create');
+      const second = await store.open(id, 'resume');
+      expect(second.lease).not.toBe(first.lease);
+      await expectCode(store.append(id, first.lease, 0, ['a']), 'LEASE_LOST');
+      await expectCode(store.end(id, first.lease, 'completed'), 'LEASE_LOST');
+      await store.append(id, second.lease, 0, ['a']);
+      expect(await store.read(id, 0, 10)).toEqual(['a']);
+    });
+
+    it('ends with a reason; a retried end is idempotent; nothing can follow', async () => {
+      const store = await make();
+      const id = uniqueId();
+      const { lease } = await store.open(id, 'create');
+      await store.append(id, lease, 0, ['a']);
+      const info = await store.end(id, lease, 'completed', 0);
+      expect(info).toEqual({ streamId: id, status: 'ended', lastSeq: 0, endReason: 'completed' });
+      expect(await store.end(id, lease, 'completed', 0)).toEqual(info);
+      await expectCode(store.end(id, lease, 'producer-error'), 'STREAM_ENDED');
+      await expectCode(store.append(id, lease, 1, ['b']), 'STREAM_ENDED');
+      expect(await store.append(id, lease, 0, ['a'])).toEqual({ lastSeq: 0 }); // a late resend is harmless
+      await expectCode(store.open(id, 'attach'), 'STREAM_ENDED');
+      expect((await store.open(id, 'resume')).info.status).toBe('ended');
+    });
+
+    it('refuses an end whose lastSeq does not match the stored one', async () => {
+      const store = await make();
+      const id = uniqueId();
+      const { lease } = await store.open(id, 'create');
+      await store.append(id, lease, 0, ['a', 'b']);
+      await expectCode(store.end(id, lease, 'completed', 5), 'SEQ_GAP');
+      expect((await store.info(id))?.status).toBe('open');
+    });
+
+    it('writing to a missing stream is STREAM_NOT_FOUND', async () => {
+      const store = await make();
+      await expectCode(store.append(uniqueId(), 1, 0, ['a']), 'STREAM_NOT_FOUND');
+      await expectCode(store.end(uniqueId(), null, 'completed'), 'STREAM_NOT_FOUND');
+    });
+
+    it('notifies subscribers after storing, with only the new part of a frame', async () => {
+      const store = await make();
+      const id = uniqueId();
+      const events: StoreEvent[] = [];
+      const unsubscribe = store.subscribe(id, (event) => events.push(event));
+      const { lease } = await store.open(id, 'create');
+      await store.append(id, lease, 0, ['a', 'b']);
+      await store.append(id, lease, 1, ['b', 'c']);
+      await store.end(id, lease, 'completed');
+      for (let attempt = 0; attempt < 100 && events.length < 3; attempt++) await sleep(10);
+      expect(events).toEqual([
+        { type: 'chunks', streamId: id, seq: 0, data: ['a', 'b'] },
+        { type: 'chunks', streamId: id, seq: 2, data: ['c'] },
+        { type: 'end', streamId: id, info: { streamId: id, status: 'ended', lastSeq: 2, endReason: 'completed' } },
+      ]);
+      unsubscribe();
+    });
+
+    it('ends an open stream with no write for inactivityTimeout', async () => {
+      const store = await make({ inactivityTimeoutMs: 150, ttlMs: 60_000 });
+      const id = uniqueId();
+      const { lease } = await store.open(id, 'create');
+      await store.append(id, lease, 0, ['a']);
+      const deadline = Date.now() + 5_000;
+      let info = await store.info(id);
+      while (info?.status === 'open' && Date.now() < deadline) {
+        await sleep(25);
+        info = await store.info(id);
+      }
+      expect(info).toEqual({ streamId: id, status: 'ended', lastSeq: 0, endReason: 'inactivity-timeout' });
+    });
+
+    it('forgets a stream ttl after its last write, and not before', async () => {
+      const store = await make({ ttlMs: 1_000, inactivityTimeoutMs: 60_000 });
+      const id = uniqueId();
+      const { lease } = await store.open(id, 'create');
+      await store.append(id, lease, 0, ['a']);
+      await store.end(id, lease, 'completed');
+      await sleep(300);
+      expect((await store.info(id))?.status).toBe('ended');
+      const deadline = Date.now() + 5_000;
+      while ((await store.info(id)) !== undefined && Date.now() < deadline) await sleep(50);
+      expect(await store.info(id)).toBeUndefined();
+      expect(await store.read(id, 0, 10)).toEqual([]);
+    });
+
+    it('reports health', async () => {
+      const store = await make();
+      expect((await store.health()).status).toBe('ok');
+    });
+  });
+}
