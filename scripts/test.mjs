@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const reportDir = join(root, '.test-reports');
+spawnSync('bash', [join(root, 'scripts/ensure-services.sh')], { stdio: 'inherit' });
 rmSync(reportDir, { recursive: true, force: true });
 
 const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', '--concurrency=1', ...process.argv.slice(2)], {

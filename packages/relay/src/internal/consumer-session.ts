@@ -1,7 +1,8 @@
 import { canCancelStream, canReadStream } from '@ss/core';
-import { type ErrorPayload, StreamstraightError, parseConsumerCancel, parseConsumerSubscribe } from '@ss/core/protocol';
+import { StreamstraightError, parseConsumerCancel, parseConsumerSubscribe } from '@ss/core/protocol';
 import type { StreamStore } from '../store/stream-store.js';
 import type { ProducerHandle } from './producer-session.js';
+import { type Log, replyTo, toErrorPayload } from './reply.js';
 import type { ClientTokenClaims, RelaySocket } from './relay-socket.js';
 import type { StreamHub } from './stream-hub.js';
 
@@ -10,17 +11,11 @@ export interface ConsumerSessionContext {
   store: StreamStore;
   hub: StreamHub;
   producers: Map<string, ProducerHandle>;
-  log: (message: string, error?: unknown) => void;
+  log: Log;
   clockToleranceSeconds: number;
 }
 
 const CONSUMER_EVENTS = new Set(['consumer:subscribe', 'consumer:unsubscribe', 'consumer:cancel']);
-
-function toPayload(error: unknown, log: ConsumerSessionContext['log']): ErrorPayload {
-  if (StreamstraightError.isInstance(error)) return error.toJSON();
-  log('unexpected error while serving a reader', error);
-  return { code: 'INTERNAL', message: 'The relay failed to serve this request. Retry it.', retryInMs: 1000 };
-}
 
 function checkToken(claims: ClientTokenClaims, streamId: string, scope: 'read' | 'cancel', clockToleranceSeconds: number): void {
   if (claims.expiresAt.getTime() + clockToleranceSeconds * 1000 <= Date.now()) {
@@ -51,10 +46,7 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
   });
 
   socket.on('consumer:subscribe', async (payload, ack) => {
-    const reply = (result: { ok: true; info: object } | { ok: false; error: ErrorPayload }) => {
-      if (typeof ack === 'function') ack(result as never);
-      else if (!result.ok) socket.emit('stream:error', result.error);
-    };
+    const reply = replyTo(socket, ack);
     try {
       const request = parseConsumerSubscribe(payload);
       checkToken(claims, request.streamId, 'read', context.clockToleranceSeconds);
@@ -73,7 +65,7 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
       if (socket.disconnected) unsubscribe();
       else subscriptions.set(request.streamId, unsubscribe);
     } catch (error) {
-      reply({ ok: false, error: toPayload(error, context.log) });
+      reply({ ok: false, error: toErrorPayload(error, context.log) });
     }
   });
 
@@ -85,10 +77,7 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
   });
 
   socket.on('consumer:cancel', async (payload, ack) => {
-    const reply = (result: { ok: true } | { ok: false; error: ErrorPayload }) => {
-      if (typeof ack === 'function') ack(result);
-      else if (!result.ok) socket.emit('stream:error', result.error);
-    };
+    const reply = replyTo(socket, ack);
     try {
       const request = parseConsumerCancel(payload);
       checkToken(claims, request.streamId, 'cancel', context.clockToleranceSeconds);
@@ -102,7 +91,7 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
       }
       reply({ ok: true });
     } catch (error) {
-      reply({ ok: false, error: toPayload(error, context.log) });
+      reply({ ok: false, error: toErrorPayload(error, context.log) });
     }
   });
 

@@ -11,6 +11,7 @@ import {
 } from '@ss/core/protocol';
 import type { OpenMode, StreamStore } from '../store/stream-store.js';
 import { KeyedSerialQueue } from './keyed-serial-queue.js';
+import { type Log, replyTo, toErrorPayload } from './reply.js';
 import type { RelaySocket } from './relay-socket.js';
 
 /** What a producer session needs from the relay. */
@@ -22,7 +23,7 @@ export interface ProducerSessionContext {
   producerGraceMs: number;
   /** Which producer socket holds which stream on this node (for reader-initiated cancels). */
   producers: Map<string, ProducerHandle>;
-  log: (message: string, error?: unknown) => void;
+  log: Log;
 }
 
 /** A stream's producer on this node, as cancels see it. */
@@ -32,20 +33,6 @@ export interface ProducerHandle {
 
 const MUX_EVENTS = new Set(['mux:open', 'mux:chunks', 'mux:end', 'producer:heartbeat']);
 const V1_EVENTS = new Set(['producer:chunk', 'producer:end', 'producer:heartbeat']);
-
-function toPayload(error: unknown, log: ProducerSessionContext['log']): ErrorPayload {
-  if (StreamstraightError.isInstance(error)) return error.toJSON();
-  log('unexpected error while handling a producer frame', error);
-  return { code: 'INTERNAL', message: 'The relay failed to handle this frame; it was not stored. Retry it.' };
-}
-
-/** Calls a Socket.IO ack when the client sent one; otherwise reports errors as `stream:error`. */
-function replier(socket: RelaySocket, ack: unknown, streamId: string | undefined) {
-  return (result: { ok: true } | { ok: false; error: ErrorPayload }) => {
-    if (typeof ack === 'function') ack(result);
-    else if (!result.ok) socket.emit('stream:error', streamId === undefined ? result.error : { ...result.error, streamId });
-  };
-}
 
 function checkChunkSizes(data: readonly string[], maxChunkBytes: number): void {
   for (const chunk of data) {
@@ -122,18 +109,18 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
       work: (frame: Frame, lease: () => number) => Promise<object>,
     ) => {
       const claimedId = (payload as { streamId?: unknown } | null)?.streamId;
-      const reply = replier(socket, ack, typeof claimedId === 'string' ? claimedId : undefined);
+      const reply = replyTo(socket, ack, typeof claimedId === 'string' ? claimedId : undefined);
       try {
         const frame = parse(payload);
         queue.run(frame.streamId, async () => {
           try {
             reply({ ok: true, ...(await work(frame, () => leaseOf(frame.streamId))) });
           } catch (error) {
-            reply({ ok: false, error: toPayload(error, log) });
+            reply({ ok: false, error: toErrorPayload(error, log) });
           }
         });
       } catch (error) {
-        reply({ ok: false, error: toPayload(error, log) });
+        reply({ ok: false, error: toErrorPayload(error, log) });
       }
     };
 
@@ -176,7 +163,7 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
           ended: false,
         });
       } catch (error) {
-        socket.emit('stream:error', toPayload(error, log));
+        socket.emit('stream:error', toErrorPayload(error, log));
         socket.disconnect(true);
       }
     });
@@ -190,11 +177,11 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
             await store.append(streamId, leaseOf(streamId), chunk.seq, [chunk.data]);
             socket.emit('producer:ack', { seq: chunk.seq, redisId: String(chunk.seq) });
           } catch (error) {
-            socket.emit('stream:error', toPayload(error, log));
+            socket.emit('stream:error', toErrorPayload(error, log));
           }
         });
       } catch (error) {
-        socket.emit('stream:error', toPayload(error, log));
+        socket.emit('stream:error', toErrorPayload(error, log));
       }
     });
 
@@ -212,11 +199,11 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
             release(streamId);
             reply({ success: true, endRedisId: `${info.lastSeq}-end` });
           } catch (error) {
-            reply({ success: false, error: toPayload(error, log) });
+            reply({ success: false, error: toErrorPayload(error, log) });
           }
         });
       } catch (error) {
-        reply({ success: false, error: toPayload(error, log) });
+        reply({ success: false, error: toErrorPayload(error, log) });
       }
     });
   }

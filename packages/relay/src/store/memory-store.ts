@@ -152,7 +152,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): StreamStore {
 
     subscribe(streamId, listener) {
       let set = listeners.get(streamId);
-      if (!set) listeners.set(streamId, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        listeners.set(streamId, set);
+      }
       set.add(listener);
       return () => {
         set.delete(listener);

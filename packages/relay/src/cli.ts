@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// `ss-relay`: runs the relay with the embedded memory store.
+import { parseArgs } from 'node:util';
+import { createRelay } from './relay.js';
+import { parseDuration } from './parse-duration.js';
+
+const USAGE = `Usage: ss-relay [options]
+
+Options:
+  --port <n>                 port to listen on (default 8787, env PORT)
+  --host <addr>              interface to bind (default 0.0.0.0, env HOST)
+  --api-key <key>            an API key producers use; repeat for rotation (env SS_API_KEYS, comma separated)
+  --ttl <duration>           keep a stream this long after its last write (default 60m, env SS_TTL)
+  --inactivity-timeout <d>   end an open stream with no write for this long (default 10m, env SS_INACTIVITY_TIMEOUT)
+  --max-chunk-bytes <n>      largest chunk accepted (default 262144)
+  -h, --help                 show this help
+
+Durations: 500ms, 30s, 10m, 1h (a bare number is seconds).`;
+
+function fail(message: string): never {
+  console.error(`ss-relay: ${message}`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof options }>>;
+  const options = {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'api-key': { type: 'string', multiple: true },
+    ttl: { type: 'string' },
+    'inactivity-timeout': { type: 'string' },
+    'max-chunk-bytes': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  try {
+    parsed = parseArgs({ options, strict: true });
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const apiKeys = [...(values['api-key'] ?? []), ...(process.env.SS_API_KEYS ?? '').split(',')].map((key) => key.trim()).filter(Boolean);
+  if (apiKeys.length === 0) {
+    fail('no API key. Start it with --api-key <key> (repeatable) or SS_API_KEYS=key1,key2 — producers authenticate with one of these keys.');
+  }
+  const port = Number(values.port ?? process.env.PORT ?? 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) fail(`--port must be an integer from 0 to 65535, got "${values.port}".`);
+  const host = values.host ?? process.env.HOST ?? '0.0.0.0';
+  const durationOption = (name: string, raw: string | undefined) => {
+    if (raw === undefined) return undefined;
+    const ms = parseDuration(raw);
+    if (ms === undefined) fail(`--${name} must be a duration like 30s, 10m or 1h, got "${raw}".`);
+    return ms;
+  };
+  const maxChunkBytes = values['max-chunk-bytes'] === undefined ? undefined : Number(values['max-chunk-bytes']);
+  if (maxChunkBytes !== undefined && !(Number.isInteger(maxChunkBytes) && maxChunkBytes > 0)) fail('--max-chunk-bytes must be a positive integer.');
+
+  const relay = createRelay({
+    apiKeys,
+    ttlMs: durationOption('ttl', values.ttl ?? process.env.SS_TTL),
+    inactivityTimeoutMs: durationOption('inactivity-timeout', values['inactivity-timeout'] ?? process.env.SS_INACTIVITY_TIMEOUT),
+    maxChunkBytes,
+  });
+  try {
+    const { url } = await relay.listen(port, host);
+    console.log(`ss-relay listening on ${url} (memory store, ${apiKeys.length} API key${apiKeys.length === 1 ? '' : 's'})`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') fail(`port ${port} is already in use. Stop the other process or pass --port <another>.`);
+    if (code === 'EACCES') fail(`not allowed to listen on port ${port}. Use a port above 1023 or run with the needed rights.`);
+    fail(`could not listen on ${host}:${port}: ${(error as Error).message}`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) process.exit(1); // a second Ctrl-C: stop at once
+    stopping = true;
+    console.log(`ss-relay: ${signal}, closing`);
+    await relay.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+await main();

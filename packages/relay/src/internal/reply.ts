@@ -1,0 +1,26 @@
+import { type ErrorPayload, StreamstraightError } from '@ss/core/protocol';
+import type { RelaySocket } from './relay-socket.js';
+
+/** Where unexpected errors are reported. */
+export type Log = (message: string, error?: unknown) => void;
+
+/**
+ * The wire form of an error. A `StreamstraightError` travels as it is; anything else is logged
+ * and hidden behind `INTERNAL`, so internals never leak to a client.
+ */
+export function toErrorPayload(error: unknown, log: Log): ErrorPayload {
+  if (StreamstraightError.isInstance(error)) return error.toJSON();
+  log('unexpected error while serving a client', error);
+  return { code: 'INTERNAL', message: 'The relay failed to handle this request; nothing was stored. Retry it.', retryInMs: 1000 };
+}
+
+/**
+ * Answers a request through its Socket.IO ack when the client sent one; a client that sent no
+ * ack still learns about a failure through a `stream:error` event.
+ */
+export function replyTo(socket: RelaySocket, ack: unknown, streamId?: string) {
+  return <Value extends object>(result: ({ ok: true } & Value) | { ok: false; error: ErrorPayload }): void => {
+    if (typeof ack === 'function') ack(result);
+    else if (!result.ok) socket.emit('stream:error', streamId === undefined ? result.error : { ...result.error, streamId });
+  };
+}

@@ -1,0 +1,77 @@
+// The `ss-relay` CLI as a user runs it: a real child process.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+// The CLI is tested as shipped: the built `dist/cli.js` (turbo builds it before `test`).
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+beforeAll(() => {
+  if (!existsSync(cli)) {
+    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@ss/relay...'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'ignore' });
+  }
+}, 120_000);
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [cli, ...args], {
+    env: { ...process.env, SS_API_KEYS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (data) => (output += data));
+  child.stderr!.on('data', (data) => (output += data));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitFor = async (pattern: RegExp, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(output)) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output so far:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return output;
+  };
+  return { child, exited, waitFor, output: () => output };
+}
+
+describe('ss-relay CLI', () => {
+  it('refuses to start without an API key, with a message that says how', async () => {
+    const { exited, output } = run(['--port', '0']);
+    expect(await exited).toBe(1);
+    expect(output()).toContain('--api-key');
+  });
+
+  it('starts, prints its URL, answers /healthz and stops on SIGTERM', async () => {
+    const { child, exited, waitFor } = run(['--port', '0', '--host', '127.0.0.1', '--api-key', 'cli-key', '--ttl', '5m']);
+    const printed = await waitFor(/listening on (http:\/\/\S+)/);
+    const url = /listening on (http:\/\/\S+)/.exec(printed)![1]!;
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('reads keys from SS_API_KEYS and reports a busy port clearly', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const { exited, output } = run(['--port', String(port), '--host', '127.0.0.1'], { SS_API_KEYS: 'a,b' });
+      expect(await exited).toBe(1);
+      expect(output()).toContain(`port ${port} is already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('rejects a malformed duration', async () => {
+    const { exited, output } = run(['--api-key', 'k', '--ttl', 'forever']);
+    expect(await exited).toBe(1);
+    expect(output()).toContain('--ttl must be a duration');
+  });
+});
