@@ -10,7 +10,7 @@ const reportDir = join(root, '.test-reports');
 spawnSync('bash', [join(root, 'scripts/ensure-services.sh')], { stdio: 'inherit' });
 rmSync(reportDir, { recursive: true, force: true });
 
-const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', '--concurrency=1', ...process.argv.slice(2)], {
+const turbo = spawnSync('turbo', ['run', 'test', '--continue', '--concurrency=1', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
