@@ -54,7 +54,6 @@ export class StreamstraightError extends Error {
   readonly code: StreamstraightErrorCode;
   /** For retryable errors, a hint of how long to wait. */
   readonly retryInMs: number | undefined;
-  private readonly [MARKER] = true;
 
   /**
    * @param code - the error code.
@@ -66,6 +65,8 @@ export class StreamstraightError extends Error {
     this.name = 'StreamstraightError';
     this.code = code;
     this.retryInMs = options.retryInMs;
+    // A registry-wide symbol, not `instanceof`: works across two installed copies of this package.
+    Object.defineProperty(this, MARKER, { value: true });
   }
 
   /** The HTTP status that matches {@link code}. */

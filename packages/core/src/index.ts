@@ -1,0 +1,49 @@
+/**
+ * `@ss/core`: the framework-free core of Streamstraight self-hosted. Named exports only.
+ */
+
+// Client tokens (readers' JWTs)
+export {
+  CLIENT_TOKEN_ALGORITHM,
+  CLIENT_TOKEN_AUDIENCE,
+  CLIENT_TOKEN_ISSUER,
+  DEFAULT_CLIENT_TOKEN_EXPIRES_IN,
+  MAX_CLIENT_TOKEN_LIFETIME_SECONDS,
+  MAX_CLIENT_TOKEN_STREAMS,
+  canCancelStream,
+  canReadStream,
+  clientTokenKeyId,
+  fetchClientToken,
+  mintClientToken,
+  verifyClientToken,
+} from './client-token.js';
+export type {
+  ClientTokenClaims,
+  FetchClientTokenOptions,
+  MintClientTokenOptions,
+  VerifyClientTokenOptions,
+} from './client-token.js';
+
+// Errors (every failure is a StreamstraightError with a code)
+export { ERROR_HTTP_STATUS, StreamstraightError, errorFromPayload } from './errors.js';
+export type { ErrorPayload, StreamstraightErrorCode, StreamstraightErrorOptions } from './errors.js';
+
+// Producer (app servers push chunks to the relay)
+export {
+  DEFAULT_ACK_TIMEOUT_MS,
+  DEFAULT_RETRIES,
+  DEFAULT_RETRY_BASE_MS,
+  DEFAULT_RETRY_MAX_MS,
+  DEFAULT_WINDOW_SIZE,
+  StreamstraightServer,
+  streamstraightServer,
+} from './producer/streamstraight-server.js';
+export type { StreamOptions, StreamstraightServerOptions } from './producer/streamstraight-server.js';
+export { StreamWriter } from './producer/stream-writer.js';
+export type { ChunkEncoder } from './producer/producer-stream.js';
+export type { StreamSource } from './producer/source.js';
+export { IDLE_CLOSE_MS } from './producer/connection-pool.js';
+
+// Protocol names apps commonly need (the whole protocol is at `@ss/core/protocol`)
+export { DEFAULT_BASE_URL, END_REASONS, assertStreamId, isValidStreamId } from './protocol.js';
+export type { EndReason, StreamInfo } from './protocol.js';
