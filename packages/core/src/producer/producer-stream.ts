@@ -27,6 +27,7 @@ import {
   type MuxEndAck,
   type MuxOpen,
   type MuxOpenAck,
+  utf8ByteLength,
 } from '../protocol.js';
 import { AckWindow } from './ack-window.js';
 import type { MuxStream, ProducerConnection } from './producer-connection.js';
@@ -40,6 +41,7 @@ export interface ProducerStreamSettings {
   encoder: ChunkEncoder;
   overwrite: boolean;
   windowSize: number;
+  maxChunkBytes: number;
   ackTimeoutMs: number;
   /** Resyncs in a row without progress before the stream fails. */
   retries: number;
@@ -190,6 +192,15 @@ export class ProducerStream implements MuxStream {
     if (data === undefined || data === '') return SEND_ACCEPTED;
     if (typeof data !== 'string') {
       return Promise.reject(new StreamstraightError('BAD_REQUEST', `The encoder of stream ${this.streamId} must return a string.`));
+    }
+    // A UTF-16 unit is at most 3 UTF-8 bytes: measure only chunks that might be over the limit.
+    if (data.length * 3 > this.settings.maxChunkBytes && utf8ByteLength(data) > this.settings.maxChunkBytes) {
+      return Promise.reject(
+        new StreamstraightError(
+          'CHUNK_TOO_LARGE',
+          `A chunk of ${utf8ByteLength(data)} bytes on stream ${this.streamId} is over the limit of ${this.settings.maxChunkBytes} bytes. Split it into smaller chunks.`,
+        ),
+      );
     }
     if (this.waiters.length === 0 && this.window.hasRoom) {
       this.window.push(data);

@@ -2,7 +2,7 @@
  * `streamstraightServer()`: the producer API, shaped like the hosted Streamstraight Node SDK.
  */
 import { StreamstraightError } from '../errors.js';
-import { BASE_URL_ENV, DEFAULT_BASE_URL, assertStreamId } from '../protocol.js';
+import { BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_CHUNK_BYTES, assertStreamId } from '../protocol.js';
 import { acquireConnection, closeIfUnused, releaseConnection } from './connection-pool.js';
 import type { ConnectionSettings, ProducerConnection } from './producer-connection.js';
 import { type ChunkEncoder, ProducerStream, SEND_ACCEPTED } from './producer-stream.js';
@@ -25,6 +25,12 @@ export interface StreamstraightServerOptions {
   ackTimeoutMs?: number;
   /** Largest number of unacknowledged chunks per stream; `send()` waits beyond it. Default 1024. */
   windowSize?: number;
+  /**
+   * Largest encoded chunk in UTF-8 bytes; a larger one is refused by `send()` with `CHUNK_TOO_LARGE`
+   * before it reaches the relay, so the chunks around it are unaffected. Match the relay's
+   * `maxChunkBytes`. Default 256 KiB (the relay's default).
+   */
+  maxChunkBytes?: number;
 }
 
 /** Options of one stream. */
@@ -106,6 +112,7 @@ export class StreamstraightServer implements AsyncDisposable {
   readonly #settings: ConnectionSettings;
   readonly #ackTimeoutMs: number;
   readonly #windowSize: number;
+  readonly #maxChunkBytes: number;
   #stream: ResolvedStreamOptions;
   #controller = new AbortController();
   #connection: ProducerConnection | undefined;
@@ -137,6 +144,7 @@ export class StreamstraightServer implements AsyncDisposable {
     };
     this.#ackTimeoutMs = nonNegativeInteger(options.ackTimeoutMs, DEFAULT_ACK_TIMEOUT_MS, 'ackTimeoutMs') || DEFAULT_ACK_TIMEOUT_MS;
     this.#windowSize = nonNegativeInteger(options.windowSize, DEFAULT_WINDOW_SIZE, 'windowSize') || DEFAULT_WINDOW_SIZE;
+    this.#maxChunkBytes = nonNegativeInteger(options.maxChunkBytes, DEFAULT_MAX_CHUNK_BYTES, 'maxChunkBytes') || DEFAULT_MAX_CHUNK_BYTES;
     this.#stream = resolveStreamOptions(streamOptions);
   }
 
@@ -311,6 +319,7 @@ export class StreamstraightServer implements AsyncDisposable {
       encoder: options.encoder,
       overwrite: options.overwrite,
       windowSize: this.#windowSize,
+      maxChunkBytes: this.#maxChunkBytes,
       ackTimeoutMs: this.#ackTimeoutMs,
       retries: this.#settings.retries,
       retryBaseMs: this.#settings.retryBaseMs,
