@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// `ss-relay`: runs the relay with the embedded memory store.
+// `ss-relay`: runs the relay with the embedded memory store, or the Redis store with --redis.
 import { parseArgs } from 'node:util';
 import { createRelay } from './relay.js';
 import { parseDuration } from './parse-duration.js';
+import { redisStore } from './store/redis-store.js';
+import type { StreamStore } from './store/stream-store.js';
 
 const USAGE = `Usage: ss-relay [options]
 
@@ -13,9 +15,24 @@ Options:
   --ttl <duration>           keep a stream this long after its last write (default 60m, env SS_TTL)
   --inactivity-timeout <d>   end an open stream with no write for this long (default 10m, env SS_INACTIVITY_TIMEOUT)
   --max-chunk-bytes <n>      largest chunk accepted (default 262144)
+  --redis <url>              keep streams in Redis (redis://[user:pass@]host:port[/db]; env SS_REDIS_URL);
+                             several relays sharing one Redis serve the same streams. Default: in memory
+  --redis-prefix <p>         prefix of every Redis key (default ss:, env SS_REDIS_PREFIX)
   -h, --help                 show this help
 
 Durations: 500ms, 30s, 10m, 1h (a bare number is seconds).`;
+
+/** The URL as it may be printed (password hidden), or undefined when it is not a Redis URL. */
+function withoutPassword(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') return undefined;
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return undefined;
+  }
+}
 
 function fail(message: string): never {
   console.error(`ss-relay: ${message}`);
@@ -31,6 +48,8 @@ async function main(): Promise<void> {
     ttl: { type: 'string' },
     'inactivity-timeout': { type: 'string' },
     'max-chunk-bytes': { type: 'string' },
+    redis: { type: 'string' },
+    'redis-prefix': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   } as const;
   try {
@@ -59,15 +78,31 @@ async function main(): Promise<void> {
   const maxChunkBytes = values['max-chunk-bytes'] === undefined ? undefined : Number(values['max-chunk-bytes']);
   if (maxChunkBytes !== undefined && !(Number.isInteger(maxChunkBytes) && maxChunkBytes > 0)) fail('--max-chunk-bytes must be a positive integer.');
 
-  const relay = createRelay({
-    apiKeys,
-    ttlMs: durationOption('ttl', values.ttl ?? process.env.SS_TTL),
-    inactivityTimeoutMs: durationOption('inactivity-timeout', values['inactivity-timeout'] ?? process.env.SS_INACTIVITY_TIMEOUT),
-    maxChunkBytes,
-  });
+  const ttlMs = durationOption('ttl', values.ttl ?? process.env.SS_TTL);
+  const inactivityTimeoutMs = durationOption('inactivity-timeout', values['inactivity-timeout'] ?? process.env.SS_INACTIVITY_TIMEOUT);
+  const redisUrl = values.redis ?? (process.env.SS_REDIS_URL || undefined);
+  let store: StreamStore | undefined;
+  let storeName = 'memory store';
+  if (redisUrl !== undefined) {
+    const shownUrl = withoutPassword(redisUrl);
+    if (shownUrl === undefined) fail(`--redis must be a URL like redis://localhost:6379, got "${redisUrl}".`);
+    try {
+      store = redisStore({ url: redisUrl, keyPrefix: values['redis-prefix'] ?? process.env.SS_REDIS_PREFIX, ttlMs, inactivityTimeoutMs });
+    } catch (error) {
+      fail((error as Error).message);
+    }
+    const health = await store.health();
+    if (health.status !== 'ok') {
+      await store.close();
+      fail(`cannot reach Redis at ${shownUrl} (${health.detail}). Check --redis / SS_REDIS_URL and that Redis is running.`);
+    }
+    storeName = `Redis store at ${shownUrl}`;
+  }
+
+  const relay = createRelay({ apiKeys, store, ttlMs, inactivityTimeoutMs, maxChunkBytes });
   try {
     const { url } = await relay.listen(port, host);
-    console.log(`ss-relay listening on ${url} (memory store, ${apiKeys.length} API key${apiKeys.length === 1 ? '' : 's'})`);
+    console.log(`ss-relay listening on ${url} (${storeName}, ${apiKeys.length} API key${apiKeys.length === 1 ? '' : 's'})`);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') fail(`port ${port} is already in use. Stop the other process or pass --port <another>.`);

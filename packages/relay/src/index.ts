@@ -5,6 +5,8 @@ export { createRelay } from './relay.js';
 export type { Relay, RelayOptions } from './relay.js';
 export { memoryStore } from './store/memory-store.js';
 export type { MemoryStoreOptions } from './store/memory-store.js';
+export { DEFAULT_REDIS_KEY_PREFIX, redisStore } from './store/redis-store.js';
+export type { RedisStoreOptions } from './store/redis-store.js';
 export { DEFAULT_INACTIVITY_TIMEOUT_MS, DEFAULT_TTL_MS } from './store/stream-store.js';
 export type { OpenMode, OpenResult, RetentionOptions, StoreEvent, StreamStore } from './store/stream-store.js';
 export { createApiKeyCheck, bearerToken } from './api-keys.js';

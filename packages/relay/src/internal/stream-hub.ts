@@ -1,4 +1,4 @@
-import type { StreamInfo } from '@ss/core/protocol';
+import { type StreamInfo, StreamstraightError } from '@ss/core/protocol';
 import type { RelayServer, RelaySocket } from './relay-socket.js';
 import type { StoreEvent, StreamStore } from '../store/stream-store.js';
 
@@ -116,12 +116,11 @@ export class StreamHub {
         subscription.nextSeq += data.length;
       }
     } catch (error) {
-      subscription.socket.emit('stream:error', {
-        streamId: stream.streamId,
-        code: 'STORE_UNAVAILABLE',
-        message: `Reading stream "${stream.streamId}" failed; reconnect to resume. (${(error as Error).message})`,
-        retryInMs: 1000,
-      });
+      // A typed store error (STREAM_CORRUPT, STORE_UNAVAILABLE…) travels as it is; anything else is transient.
+      const typed = StreamstraightError.isInstance(error)
+        ? error.toJSON()
+        : { code: 'STORE_UNAVAILABLE' as const, message: `Reading stream "${stream.streamId}" failed; reconnect to resume.`, retryInMs: 1000 };
+      subscription.socket.emit('stream:error', { streamId: stream.streamId, ...typed });
       this.remove(stream, subscription);
       return;
     }

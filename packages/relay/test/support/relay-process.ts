@@ -21,7 +21,12 @@ function newestSource(dir: string): number {
 export function ensureBuiltCli(): string {
   const sources = Math.max(newestSource(join(packageDir, 'src')), newestSource(join(packageDir, '..', 'core', 'src')));
   if (!existsSync(cli) || statSync(cli).mtimeMs < sources) {
-    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@ss/relay...', '--output-logs=errors-only'], { cwd: packageDir, stdio: 'ignore' });
+    try {
+      execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@ss/relay...', '--output-logs=errors-only'], { cwd: packageDir, stdio: 'pipe' });
+    } catch (error) {
+      const { stdout = '', stderr = '' } = error as { stdout?: Buffer | string; stderr?: Buffer | string };
+      throw new Error(`building ss-relay for the process tests failed:\n${String(stdout)}${String(stderr)}`);
+    }
   }
   return cli;
 }

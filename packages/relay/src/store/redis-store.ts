@@ -1,0 +1,308 @@
+import type { EndReason, StreamInfo } from '@ss/core/protocol';
+import { StreamstraightError } from '@ss/core/protocol';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { type FeedMeta, RedisFeeds } from './redis-feeds.js';
+import { toStoreError } from './redis-errors.js';
+import { SCRIPTS, type ScriptedClient } from './redis-scripts.js';
+import {
+  DEFAULT_INACTIVITY_TIMEOUT_MS,
+  DEFAULT_TTL_MS,
+  type OpenMode,
+  type OpenResult,
+  type RetentionOptions,
+  type StreamStore,
+} from './stream-store.js';
+
+/** Options of {@link redisStore}. Give `url` or `client`. */
+export interface RedisStoreOptions extends RetentionOptions {
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). The store owns this connection. */
+  url?: string;
+  /** An ioredis client (or Cluster) you own: the store uses it and a duplicate for Pub/Sub, and leaves it open on `close()`. */
+  client?: Redis | Cluster;
+  /** Prepended to every key and channel, so several relays' data (or other apps') can share one Redis. Default `ss:`. */
+  keyPrefix?: string;
+  /** How often this relay looks for open streams with no write for `inactivityTimeoutMs`. Default: a quarter of it, at most 5 s. */
+  sweepIntervalMs?: number;
+  /**
+   * Notifications carry the chunks themselves when the new part of a frame is at most this many
+   * bytes, so other relays need no read; larger frames send `{seq, count}` and readers' relays
+   * fetch them with XRANGE. Default 64 KiB. `0` never inlines.
+   */
+  inlineNotifyMaxBytes?: number;
+  /** A Redis command that gets no answer for this long fails with `STORE_UNAVAILABLE`. Default 10 s. */
+  commandTimeoutMs?: number;
+}
+
+/** Default of {@link RedisStoreOptions.keyPrefix}. */
+export const DEFAULT_REDIS_KEY_PREFIX = 'ss:';
+const DEFAULT_INLINE_NOTIFY_MAX_BYTES = 64 * 1024;
+/** Candidates examined per sweep query; a sweep repeats until the backlog is cleared. */
+const SWEEP_BATCH = 256;
+
+const STATUSES = new Set(['open', 'ended']);
+
+/** Whether `connection` is ready, waiting up to `timeoutMs` while it is still connecting. */
+function connected(connection: Redis, timeoutMs: number): Promise<boolean> {
+  if (connection.status === 'ready') return Promise.resolve(true);
+  if (!['wait', 'connecting', 'connect'].includes(connection.status)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer);
+      connection.off('ready', onReady);
+      resolve(ready);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    connection.once('ready', onReady);
+  });
+}
+
+/**
+ * The Redis Streams store: several relays share one Redis (or Redis Cluster), a reader may attach
+ * to any relay, and a producer may fail over to any relay.
+ *
+ * Per stream id: a Redis stream `<prefix>{<id>}:chunks` (entry ID `<seq>-1`, field `d`) and a hash
+ * `<prefix>{<id>}:meta` (status, endReason, lastSeq, lease, gen, lastWriteAt), both hash-tagged so
+ * they share a cluster slot. Appends, opens and ends are Lua scripts (check the lease, drop the
+ * stored prefix, refuse a gap, write, refresh the TTL, publish) — atomic, so a resend is never
+ * stored twice. Live delivery uses one Pub/Sub connection per store and a channel per followed
+ * stream. Any relay ends streams idle for `inactivityTimeoutMs` (a sorted set of open streams,
+ * swept periodically), so no stream stays open after the relay that owned its producer died.
+ *
+ * Errors: the `StreamStore` codes; Redis unreachable → `STORE_UNAVAILABLE` with `retryInMs`; a key
+ * of a foreign type at a stream's key → `STREAM_CORRUPT` naming the key (that stream only).
+ *
+ * @param options - `url` or `client`, `keyPrefix`, retention.
+ * @returns the store; pass it to `createRelay({ store })`.
+ * @example
+ * ```ts
+ * const relay = createRelay({ apiKeys: [key], store: redisStore({ url: 'redis://localhost:6379' }) })
+ * ```
+ */
+export function redisStore(options: RedisStoreOptions): StreamStore {
+  const prefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
+  if (prefix.includes('{') || prefix.includes('}')) {
+    throw new StreamstraightError('BAD_REQUEST', `redisStore: keyPrefix "${prefix}" must not contain "{" or "}" (the stream id is the hash tag).`);
+  }
+  if (!options.client && !options.url) {
+    throw new StreamstraightError('BAD_REQUEST', 'redisStore needs a `url` (redis://host:port) or an ioredis `client`.');
+  }
+  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+  const inactivityTimeoutMs = options.inactivityTimeoutMs ?? DEFAULT_INACTIVITY_TIMEOUT_MS;
+  const inlineMax = options.inlineNotifyMaxBytes ?? DEFAULT_INLINE_NOTIFY_MAX_BYTES;
+  const commandTimeout = options.commandTimeoutMs ?? 10_000;
+
+  const connectionOptions: RedisOptions = {
+    // Fail fast while Redis is away: a command waiting for a reconnect is failed at the next failed
+    // attempt, so producers get STORE_UNAVAILABLE (and retry) instead of a hanging ack.
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
+    commandTimeout,
+    connectionName: 'ss-relay',
+  };
+  const ownsClient = options.client === undefined;
+  const client: Redis | Cluster = options.client ?? new Redis(options.url!, connectionOptions);
+  const subscriber: Redis =
+    client instanceof Cluster
+      ? (client.duplicate() as unknown as Redis)
+      : client.duplicate({ ...connectionOptions, autoResubscribe: false, commandTimeout: undefined });
+  let lastError: Error | undefined;
+  const remember = (error: Error) => {
+    lastError = error;
+  };
+  client.on('error', remember);
+  subscriber.on('error', remember);
+  for (const [name, definition] of Object.entries(SCRIPTS)) client.defineCommand(name, definition);
+  const scripted = client as unknown as ScriptedClient;
+
+  const metaKey = (streamId: string) => `${prefix}{${streamId}}:meta`;
+  const chunksKey = (streamId: string) => `${prefix}{${streamId}}:chunks`;
+  const channelOf = (streamId: string) => `${prefix}{${streamId}}:events`;
+  const openSetKey = `${prefix}open`;
+  const leaseKey = `${prefix}lease`;
+
+  const infoOf = (streamId: string, status: string, lastSeq: number, endReason: string): StreamInfo =>
+    endReason === ''
+      ? { streamId, status: status as StreamInfo['status'], lastSeq }
+      : { streamId, status: status as StreamInfo['status'], lastSeq, endReason: endReason as EndReason };
+
+  const readMeta = async (streamId: string): Promise<FeedMeta | undefined> => {
+    const [status, lastSeq, endReason, gen] = await client.hmget(metaKey(streamId), 'status', 'lastSeq', 'endReason', 'gen');
+    if (status === null || status === undefined) return undefined;
+    if (!STATUSES.has(status) || lastSeq == null || gen == null) {
+      throw new StreamstraightError(
+        'STREAM_CORRUPT',
+        `Stream "${streamId}" cannot be used: Redis key "${metaKey(streamId)}" holds a hash the relay did not write. Another program wrote there; delete the stream's keys or give the relay its own keyPrefix.`,
+      );
+    }
+    return { info: infoOf(streamId, status, Number(lastSeq), endReason ?? ''), gen: Number(gen) };
+  };
+
+  const read = async (streamId: string, fromSeq: number, limit: number): Promise<string[]> => {
+    const from = Math.max(0, Math.floor(fromSeq));
+    if (!(limit >= 1)) return [];
+    const entries = await client.xrange(chunksKey(streamId), String(from), String(from + limit - 1), 'COUNT', limit);
+    return entries.map(([, fields]) => fields[1] ?? '');
+  };
+
+  const feeds = new RedisFeeds(subscriber, {
+    readMeta,
+    channelOf,
+    read: (streamId, fromSeq, limit) => read(streamId, fromSeq, limit),
+  });
+
+  // The inactivity sweep. Every relay runs it; the end script decides atomically, so two relays
+  // sweeping at once end a stream once.
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping || client.status !== 'ready') return;
+    sweeping = true;
+    try {
+      for (let round = 0; round < 100; round++) {
+        // Scores are the relays' clocks at open time (a hint only); the end script judges idleness by Redis's clock.
+        const cutoff = Date.now() - inactivityTimeoutMs;
+        const found = await client.zrangebyscore(openSetKey, '-inf', cutoff, 'WITHSCORES', 'LIMIT', 0, SWEEP_BATCH);
+        if (found.length === 0) return;
+        const candidates: Array<[string, string]> = [];
+        for (let index = 0; index + 1 < found.length; index += 2) candidates.push([found[index]!, found[index + 1]!]);
+        await Promise.all(candidates.map(([streamId, score]) => expireIfIdle(streamId, score)));
+        if (candidates.length < SWEEP_BATCH) return;
+      }
+    } catch {
+      // Redis unreachable: the next tick tries again; health() reports it.
+    } finally {
+      sweeping = false;
+    }
+  };
+  const expireIfIdle = async (streamId: string, score: string) => {
+    try {
+      const [state, value, reason, gen, changed] = await scripted.ssRelayEnd(
+        metaKey(streamId),
+        chunksKey(streamId),
+        '',
+        'inactivity-timeout',
+        '',
+        ttlMs,
+        channelOf(streamId),
+        inactivityTimeoutMs,
+      );
+      if (state === 'active') {
+        await scripted.ssRelaySettle(openSetKey, streamId, 'rescore', Number(value));
+        return;
+      }
+      if (state === 'ended' && changed === 1) feeds.localEnd(streamId, gen!, value!, reason as EndReason);
+      await scripted.ssRelaySettle(openSetKey, streamId, 'remove', score);
+    } catch (error) {
+      // A foreign key type: nothing to sweep there, forget it. Anything else: next time.
+      if (toStoreError(error, { streamId }).code === 'STREAM_CORRUPT') await client.zrem(openSetKey, streamId).catch(() => {});
+    }
+  };
+  const sweepIntervalMs = options.sweepIntervalMs ?? Math.max(10, Math.min(5000, Math.floor(inactivityTimeoutMs / 4)));
+  const timer = setInterval(() => void sweep(), sweepIntervalMs);
+  timer.unref();
+
+  let closed = false;
+  const guard = <Value>(streamId: string, work: () => Promise<Value>, context: { seq?: number; expectedLastSeq?: number } = {}) => {
+    if (closed) return Promise.reject(new StreamstraightError('CLOSED', 'The Redis store is closed.'));
+    return work().catch((error: unknown) => {
+      throw toStoreError(error, { streamId, ...context });
+    });
+  };
+
+  return {
+    open(streamId: string, mode: OpenMode): Promise<OpenResult> {
+      return guard(streamId, async () => {
+        // The lease counter is global (unique fencing tokens across all streams); the open set lets
+        // any relay find streams to time out. Both are outside the stream's slot, hence not in the script.
+        const [lease] = await Promise.all([client.incr(leaseKey), client.zadd(openSetKey, Date.now(), streamId)]);
+        const [status, lastSeq, endReason] = await scripted.ssRelayOpen(metaKey(streamId), chunksKey(streamId), mode, lease, ttlMs);
+        return { info: infoOf(streamId, status, lastSeq, endReason), lease };
+      });
+    },
+
+    append(streamId, lease, seq, data) {
+      return guard(
+        streamId,
+        async () => {
+          const [lastSeq, first, gen] = await scripted.ssRelayAppend(
+            metaKey(streamId),
+            chunksKey(streamId),
+            lease,
+            seq,
+            ttlMs,
+            channelOf(streamId),
+            inlineMax,
+            ...data,
+          );
+          if (first >= 0) feeds.localChunks(streamId, gen, first, first === seq ? data : data.slice(first - seq));
+          return { lastSeq };
+        },
+        { seq },
+      );
+    },
+
+    end(streamId, lease, reason, expectedLastSeq) {
+      return guard(
+        streamId,
+        async () => {
+          const [, lastSeq, endReason, gen, changed] = await scripted.ssRelayEnd(
+            metaKey(streamId),
+            chunksKey(streamId),
+            lease === null ? '' : lease,
+            reason,
+            expectedLastSeq ?? '',
+            ttlMs,
+            channelOf(streamId),
+            '',
+          );
+          if (changed === 1) feeds.localEnd(streamId, gen!, lastSeq!, endReason as EndReason);
+          return infoOf(streamId, 'ended', lastSeq!, endReason!);
+        },
+        { expectedLastSeq },
+      );
+    },
+
+    info(streamId) {
+      return guard(streamId, async () => (await readMeta(streamId))?.info);
+    },
+
+    read(streamId, fromSeq, limit) {
+      return guard(streamId, () => read(streamId, fromSeq, limit));
+    },
+
+    subscribe(streamId, listener) {
+      return feeds.subscribe(streamId, listener);
+    },
+
+    async health() {
+      const problem = (detail: string) => ({ status: 'degraded' as const, store: 'redis', detail });
+      if (closed) return problem('closed');
+      const started = Date.now();
+      try {
+        await Promise.race([
+          client.ping(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('no answer to PING within 2 s')), 2000).unref()),
+        ]);
+      } catch (error) {
+        const reason = (error as Error).name === 'MaxRetriesPerRequestError' && lastError ? lastError.message : (error as Error).message;
+        return problem(`Redis unreachable: ${reason}`);
+      }
+      if (!(await connected(subscriber, 2000))) return problem(`Pub/Sub connection ${subscriber.status}; live delivery across relays is paused`);
+      return { status: 'ok', store: 'redis', detail: `PING ${Date.now() - started} ms, ${feeds.size} streams followed` };
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      feeds.clear();
+      subscriber.disconnect();
+      if (ownsClient) {
+        if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+        else client.disconnect();
+      } else {
+        client.off('error', remember);
+      }
+    },
+  };
+}

@@ -1,0 +1,213 @@
+// Several relays sharing one Redis (a real redis-server the test starts): readers on any relay,
+// a reader moving between relays, and a relay killed with SIGKILL behind a load balancer while
+// 50 streams are being produced through it.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { mintClientToken, type StreamstraightServer, streamstraightServer } from '@ss/core';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRelay, type Relay, redisStore, type StreamStore } from '../src/index.js';
+import { connectReader, readToEnd } from './support/raw-clients.js';
+import { type RedisServer, redisServerMissing, startRedisServer } from './support/redis-server.js';
+import { type RelayProcess, ensureBuiltCli, startRelayProcess } from './support/relay-process.js';
+import { startTcpBalancer, type TcpBalancer } from './support/tcp-balancer.js';
+
+const API_KEYS = ['multi-key-0', 'multi-key-1', 'multi-key-2', 'multi-key-3'];
+const API_KEY = API_KEYS[0]!;
+const relays: Relay[] = [];
+const processes: RelayProcess[] = [];
+const producers: StreamstraightServer[] = [];
+const sockets: Socket[] = [];
+const balancers: TcpBalancer[] = [];
+const stores: StreamStore[] = [];
+
+afterEach(async () => {
+  await Promise.all(producers.splice(0).map((producer) => producer.disconnect()));
+  for (const socket of sockets.splice(0)) socket.close();
+  await Promise.all(balancers.splice(0).map((balancer) => balancer.close()));
+  await Promise.all(processes.splice(0).map((relay) => relay.kill('SIGKILL')));
+  await Promise.all(relays.splice(0).map((relay) => relay.close()));
+  await Promise.all(stores.splice(0).map((store) => store.close()));
+});
+
+const token = (index: number) => `token-${index} `;
+const encoded = (count: number) => Array.from({ length: count }, (_, index) => JSON.stringify(token(index)));
+
+/** `count` tokens, pausing `pauseMs` every `every` tokens so the stream is live for a while. */
+async function* tokens(count: number, every: number, pauseMs: number) {
+  for (let index = 0; index < count; index++) {
+    if (index % every === 0) await sleep(pauseMs);
+    yield token(index);
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/**
+ * A reader that survives its relay: on a disconnect, a handshake that does not finish, or a stream
+ * that does not exist yet, it connects again through `url` and subscribes from the next seq it
+ * needs. Fails on any frame out of order, so "exactly once, in order" is checked on every frame.
+ */
+async function follow(url: string, streamId: string, timeoutMs = 30_000): Promise<{ data: string[]; end: { reason: string; lastSeq: number }; connections: number }> {
+  const token = await mintClientToken({ apiKey: API_KEY, streamIds: [streamId] });
+  const data: string[] = [];
+  let connections = 0;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, timeout: 3_000, auth: { role: 'consumer', token } });
+    sockets.push(socket);
+    const outcome = await new Promise<{ end: { reason: string; lastSeq: number } } | { retry: true }>((resolve, reject) => {
+      // A relay killed during the handshake can leave the client waiting: give up and reconnect.
+      const watchdog = setTimeout(() => resolve({ retry: true }), 4_000);
+      const retry = () => {
+        clearTimeout(watchdog);
+        resolve({ retry: true });
+      };
+      socket.on('connect', () => {
+        clearTimeout(watchdog);
+        connections++;
+        socket
+          .timeout(5_000)
+          .emitWithAck('consumer:subscribe', { streamId, fromSeq: data.length })
+          .then((ack: { ok: boolean }) => {
+            if (!ack.ok) retry();
+          }, retry);
+      });
+      socket.on('connect_error', retry);
+      socket.on('disconnect', retry);
+      socket.on('stream:error', retry);
+      socket.on('stream:chunks', (frame: { streamId: string; seq: number; data: string[] }) => {
+        if (frame.streamId !== streamId) return;
+        if (frame.seq !== data.length) reject(new Error(`${streamId}: frame at seq ${frame.seq}, expected ${data.length}`));
+        data.push(...frame.data);
+      });
+      socket.on('stream:end', (end: { streamId: string; reason: string; lastSeq: number }) => {
+        if (end.streamId === streamId) resolve({ end: { reason: end.reason, lastSeq: end.lastSeq } });
+      });
+    });
+    socket.close();
+    if ('end' in outcome) return { data, end: outcome.end, connections };
+    await sleep(50);
+  }
+  throw new Error(`${streamId}: no end within ${timeoutMs} ms (got ${data.length} chunks)`);
+}
+
+describe.skipIf(redisServerMissing)('several relays, one Redis', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    ensureBuiltCli();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  async function startRelay() {
+    const relay = createRelay({ apiKeys: API_KEYS, log: () => {}, store: redisStore({ url: server.url }) });
+    relays.push(relay);
+    const { url } = await relay.listen(0);
+    return { relay, url };
+  }
+
+  it('the producer writes through relay A; readers on A and B get every chunk in order; a reader moving from A to B resumes exactly', async () => {
+    const a = await startRelay();
+    const b = await startRelay();
+    const producer = await streamstraightServer({ apiKey: API_KEY, baseUrl: a.url }, { streamId: 'shared' });
+    producers.push(producer);
+    const streaming = producer.stream(tokens(3_000, 50, 2));
+    await waitFor(async () => (await a.relay.store.info('shared')) !== undefined, 'the stream to open');
+
+    const readerA = connectReader(a.url, API_KEY, ['shared']).then((socket) => readToEnd(sockets[sockets.push(socket) - 1]!, 'shared'));
+    const readerB = connectReader(b.url, API_KEY, ['shared']).then((socket) => readToEnd(sockets[sockets.push(socket) - 1]!, 'shared'));
+
+    // The mover reads on A until it has 1,000 chunks, leaves, and resumes on B from where it was.
+    const moverOnA = await connectReader(a.url, API_KEY, ['shared']);
+    sockets.push(moverOnA);
+    const firstPart: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      moverOnA.on('stream:chunks', (frame: { seq: number; data: string[] }) => {
+        if (frame.seq !== firstPart.length) reject(new Error(`mover: frame at ${frame.seq}, expected ${firstPart.length}`));
+        firstPart.push(...frame.data);
+        if (firstPart.length >= 1_000) {
+          moverOnA.close();
+          resolve();
+        }
+      });
+      void moverOnA.emitWithAck('consumer:subscribe', { streamId: 'shared', fromSeq: 0 });
+    });
+    const moverOnB = await connectReader(b.url, API_KEY, ['shared']);
+    sockets.push(moverOnB);
+    const secondPart = await readToEnd(moverOnB, 'shared', firstPart.length);
+
+    await streaming;
+    const all = encoded(3_000);
+    const end = { reason: 'completed', lastSeq: 2_999 };
+    expect(await readerA).toMatchObject({ data: all, end });
+    expect(await readerB).toMatchObject({ data: all, end });
+    expect(firstPart.length).toBeLessThan(3_000); // it really moved mid-stream
+    expect([...firstPart, ...secondPart.data]).toEqual(all);
+    expect(secondPart.end).toEqual(end);
+  });
+
+  it('failover: relay A is SIGKILLed while 50 streams are produced through a balancer; producers finish on B; every reader gets every chunk exactly once', async () => {
+    const redisArgs = ['--redis', server.url, ...API_KEYS.flatMap((key) => ['--api-key', key])];
+    const relayA = await startRelayProcess(redisArgs);
+    processes.push(relayA);
+    const relayB = await startRelayProcess(redisArgs);
+    processes.push(relayB);
+    const balancer = await startTcpBalancer([relayA.port, relayB.port]);
+    balancers.push(balancer);
+    const observer = redisStore({ url: server.url });
+    stores.push(observer);
+
+    const COUNT = 50;
+    const CHUNKS = 600;
+    const ids = Array.from({ length: COUNT }, (_, index) => `failover-${index}`);
+    // One pooled connection per API key: four producer connections, balanced A, B, A, B.
+    const handles: StreamstraightServer[] = [];
+    for (const [index, streamId] of ids.entries()) {
+      const handle = await streamstraightServer(
+        { apiKey: API_KEYS[index % API_KEYS.length]!, baseUrl: balancer.url, retries: 20, retryBaseMs: 50, retryMaxMs: 500 },
+        { streamId },
+      );
+      producers.push(handle);
+      handles.push(handle);
+    }
+    expect(balancer.connectionsByTarget.get(relayA.port)).toBe(2);
+    expect(balancer.connectionsByTarget.get(relayB.port)).toBe(2);
+
+    const producing = handles.map((handle) => handle.stream(tokens(CHUNKS, 5, 5)));
+    // Every stream has readers through the balancer (half of them land on A and must move) and on B.
+    const balancedReaders = ids.map((streamId) => follow(balancer.url, streamId));
+    const readersOnB = ids.map((streamId) => follow(relayB.url, streamId));
+
+    await waitFor(async () => {
+      const infos = await Promise.all(ids.map((streamId) => observer.info(streamId)));
+      return infos.every((info) => info !== undefined && info.lastSeq >= 60);
+    }, 'every stream to be under way');
+    await relayA.kill('SIGKILL');
+    expect(relayA.child.signalCode).toBe('SIGKILL');
+    const stillOpen = (await Promise.all(ids.map((streamId) => observer.info(streamId)))).filter((info) => info?.status === 'open');
+    expect(stillOpen.length).toBeGreaterThan(0); // killed mid-stream
+
+    await Promise.all(producing);
+    const all = encoded(CHUNKS);
+    const end = { reason: 'completed', lastSeq: CHUNKS - 1 };
+    for (const streamId of ids) {
+      expect(await observer.info(streamId)).toEqual({ streamId, status: 'ended', ...{ lastSeq: CHUNKS - 1, endReason: 'completed' } });
+      expect(await observer.read(streamId, 0, 10_000)).toEqual(all);
+    }
+    const balanced = await Promise.all(balancedReaders);
+    for (const result of [...balanced, ...(await Promise.all(readersOnB))]) {
+      expect(result.data).toEqual(all);
+      expect(result.end).toEqual(end);
+    }
+    // Readers that were on A reconnected to B and resumed.
+    expect(balanced.some((result) => result.connections > 1)).toBe(true);
+  }, 90_000);
+});
