@@ -1,3 +1,4 @@
 import { packageTestConfig } from '../../vitest.shared.ts';
 
-export default packageTestConfig('nextjs');
+// globalSetup builds the fixture app (`next build`) and serves it (`next start`).
+export default packageTestConfig('nextjs', { globalSetup: ['test/global-setup.ts'] });

@@ -44,6 +44,23 @@ export type { ChunkEncoder } from './producer/producer-stream.js';
 export type { StreamSource } from './producer/source.js';
 export { IDLE_CLOSE_MS } from './producer/connection-pool.js';
 
+// Tee (one source → the HTTP response and the relay; what every framework adapter wraps)
+export {
+  DEFAULT_RELAY_BUFFER_BYTES,
+  DEFAULT_RELAY_BUFFER_CHUNKS,
+  DEFAULT_RESPONSE_BUFFER_BYTES,
+  STREAM_ID_HEADER,
+  teeStream,
+} from './tee/tee-stream.js';
+export type { TeeOptions, TeeResult, TeeStream } from './tee/tee-stream.js';
+export type { BodyEnd, BodyFormat, BodyFormatName } from './tee/body-format.js';
+export type { ResponseOutcome } from './tee/response-branch.js';
+export type { TeeSource, TextStreamResult } from './tee/tee-source.js';
+
+// Token endpoint (every adapter's tokenHandler)
+export { createTokenHandler } from './token-handler.js';
+export type { TokenHandlerOptions } from './token-handler.js';
+
 // Protocol names apps commonly need (the whole protocol is at `@ss/core/protocol`)
 export { DEFAULT_BASE_URL, END_REASONS, assertStreamId, isValidStreamId } from './protocol.js';
 export type { EndReason, StreamInfo } from './protocol.js';

@@ -119,4 +119,35 @@ describe('AckWindow', () => {
     }
     expect(window.nextSeq).toBe(60 * 997);
   });
+
+  it('with a byte limit, has room until the unacknowledged chunks reach it, and frees bytes on ack', () => {
+    const window = new AckWindow(100, 10);
+    window.push('aaaa'); // 4 bytes
+    window.push('é'); // 2 bytes (UTF-8)
+    expect(window.byteSize).toBe(6);
+    expect(window.hasRoom).toBe(true);
+    window.push('bbbb'); // 10 bytes: full
+    expect(window.hasRoom).toBe(false);
+    window.ack(0);
+    expect(window.byteSize).toBe(6);
+    expect(window.hasRoom).toBe(true);
+    window.ack(2);
+    expect(window.byteSize).toBe(0);
+  });
+
+  it('takes one chunk larger than the byte limit into an empty window, and keeps sizes aligned through compaction', () => {
+    const big = new AckWindow(10, 4);
+    expect(big.hasRoom).toBe(true);
+    big.push('0123456789');
+    expect(big.hasRoom).toBe(false);
+    const window = new AckWindow(10_000, 1 << 20);
+    for (let index = 0; index < 9_000; index++) window.push('x'.repeat(index % 7));
+    window.ack(4_999); // compacts (head >= 4096)
+    let expected = 0;
+    for (let index = 5_000; index < 9_000; index++) expected += index % 7;
+    expect(window.byteSize).toBe(expected);
+    window.push('yy');
+    window.ack(window.nextSeq - 1);
+    expect(window.byteSize).toBe(0);
+  });
 });

@@ -21,7 +21,9 @@ export interface WindowFrame {
 }
 
 /**
- * A bounded buffer of unacknowledged chunks with seq bookkeeping.
+ * A bounded buffer of unacknowledged chunks with seq bookkeeping: at most `capacity` chunks and,
+ * optionally, about `maxBytes` UTF-8 bytes (a single chunk larger than that still fits an empty
+ * window).
  *
  * @example
  * ```ts
@@ -34,8 +36,13 @@ export interface WindowFrame {
 export class AckWindow {
   /** Largest number of unacknowledged chunks the window holds. */
   readonly capacity: number;
-  // items[head + i] holds seq ackedSeq + 1 + i. Freed slots before `head` are compacted lazily.
+  /** Largest summed UTF-8 size of the unacknowledged chunks (`Infinity`: no byte limit). */
+  readonly maxBytes: number;
+  // items[head + i] holds seq ackedSeq + 1 + i, sizes[head + i] its UTF-8 size (kept only with a
+  // byte limit). Freed slots before `head` are compacted lazily.
   private items: string[] = [];
+  private sizes: number[] = [];
+  private bytes = 0;
   private head = 0;
   private acked = -1;
   private sent = -1;
@@ -43,12 +50,15 @@ export class AckWindow {
 
   /**
    * @param capacity - the largest number of unacknowledged chunks (at least 1).
+   * @param maxBytes - the largest summed UTF-8 size of unacknowledged chunks. Default: no limit.
    */
-  constructor(capacity: number) {
+  constructor(capacity: number, maxBytes = Number.POSITIVE_INFINITY) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) {
       throw new RangeError(`AckWindow capacity must be a positive integer, got ${capacity}`);
     }
+    if (!(maxBytes >= 1)) throw new RangeError(`AckWindow maxBytes must be at least 1, got ${maxBytes}`);
     this.capacity = capacity;
+    this.maxBytes = maxBytes;
   }
 
   /** The seq the next pushed chunk gets. */
@@ -76,9 +86,14 @@ export class AckWindow {
     return this.next - this.sent - 1;
   }
 
-  /** Whether another chunk fits. */
+  /** Summed UTF-8 size of the unacknowledged chunks (0 when the window has no byte limit). */
+  get byteSize(): number {
+    return this.bytes;
+  }
+
+  /** Whether another chunk fits (below both the chunk and the byte limit). */
   get hasRoom(): boolean {
-    return this.next - this.acked - 1 < this.capacity;
+    return this.next - this.acked - 1 < this.capacity && this.bytes < this.maxBytes;
   }
 
   /** Whether every pushed chunk has been acknowledged. */
@@ -94,6 +109,11 @@ export class AckWindow {
    */
   push(data: string): number {
     this.items.push(data);
+    if (this.maxBytes !== Number.POSITIVE_INFINITY) {
+      const size = utf8ByteLength(data);
+      this.sizes.push(size);
+      this.bytes += size;
+    }
     return this.next++;
   }
 
@@ -133,14 +153,20 @@ export class AckWindow {
     const target = Math.min(lastSeq, this.next - 1);
     if (target <= this.acked) return 0;
     const freed = target - this.acked;
+    if (this.sizes.length > 0) {
+      for (let index = this.head; index < this.head + freed; index++) this.bytes -= this.sizes[index] as number;
+    }
     this.head += freed;
     this.acked = target;
     if (this.sent < target) this.sent = target;
     if (this.head === this.items.length) {
       this.items = [];
+      this.sizes = [];
+      this.bytes = 0;
       this.head = 0;
     } else if (this.head >= 4096 && this.head * 2 >= this.items.length) {
       this.items = this.items.slice(this.head);
+      if (this.sizes.length > 0) this.sizes = this.sizes.slice(this.head);
       this.head = 0;
     }
     return freed;

@@ -41,6 +41,8 @@ export interface ProducerStreamSettings {
   encoder: ChunkEncoder;
   overwrite: boolean;
   windowSize: number;
+  /** Largest summed UTF-8 size of unacknowledged chunks (`Infinity`: no byte limit). */
+  windowBytes?: number;
   maxChunkBytes: number;
   ackTimeoutMs: number;
   /** Resyncs in a row without progress before the stream fails. */
@@ -131,7 +133,7 @@ export class ProducerStream implements MuxStream {
     this.connection = connection;
     this.settings = settings;
     this.streamId = settings.streamId;
-    this.window = new AckWindow(settings.windowSize);
+    this.window = new AckWindow(settings.windowSize, settings.windowBytes);
     try {
       connection.register(this);
     } catch (error) {

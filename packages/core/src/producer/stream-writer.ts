@@ -56,12 +56,14 @@ export class StreamWriter<T = unknown> implements AsyncDisposable {
   }
 
   /**
-   * Ends the stream with `completed` (`cancelled` when a reader cancelled it).
+   * Ends the stream, by default with `completed` (always `cancelled` when a reader cancelled it).
+   * @param reason - `completed` (default), `cancelled` (your app stopped the stream on purpose) or
+   * `producer-error` (like `abort()`, but rejecting when the end could not be stored).
    * @returns a promise that resolves when every chunk and the end are acknowledged; it rejects
    * with a `StreamstraightError` when the stream failed (`RELAY_UNAVAILABLE`, `STREAM_EXISTS`…).
    */
-  close(): Promise<void> {
-    return this.#stream.end('completed');
+  close(reason: 'completed' | 'cancelled' | 'producer-error' = 'completed'): Promise<void> {
+    return this.#stream.end(reason);
   }
 
   /**

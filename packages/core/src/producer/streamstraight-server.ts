@@ -26,6 +26,11 @@ export interface StreamstraightServerOptions {
   /** Largest number of unacknowledged chunks per stream; `send()` waits beyond it. Default 1024. */
   windowSize?: number;
   /**
+   * Largest summed UTF-8 size of the unacknowledged chunks per stream; `send()` waits beyond it
+   * (a single larger chunk still goes into an empty window). Default: no byte limit.
+   */
+  windowBytes?: number;
+  /**
    * Largest encoded chunk in UTF-8 bytes; a larger one is refused by `send()` with `CHUNK_TOO_LARGE`
    * before it reaches the relay, so the chunks around it are unaffected. Match the relay's
    * `maxChunkBytes`. Default 256 KiB (the relay's default).
@@ -112,6 +117,7 @@ export class StreamstraightServer implements AsyncDisposable {
   readonly #settings: ConnectionSettings;
   readonly #ackTimeoutMs: number;
   readonly #windowSize: number;
+  readonly #windowBytes: number;
   readonly #maxChunkBytes: number;
   #stream: ResolvedStreamOptions;
   #controller = new AbortController();
@@ -144,6 +150,8 @@ export class StreamstraightServer implements AsyncDisposable {
     };
     this.#ackTimeoutMs = nonNegativeInteger(options.ackTimeoutMs, DEFAULT_ACK_TIMEOUT_MS, 'ackTimeoutMs') || DEFAULT_ACK_TIMEOUT_MS;
     this.#windowSize = nonNegativeInteger(options.windowSize, DEFAULT_WINDOW_SIZE, 'windowSize') || DEFAULT_WINDOW_SIZE;
+    this.#windowBytes =
+      options.windowBytes === undefined ? Number.POSITIVE_INFINITY : nonNegativeInteger(options.windowBytes, 0, 'windowBytes') || Number.POSITIVE_INFINITY;
     this.#maxChunkBytes = nonNegativeInteger(options.maxChunkBytes, DEFAULT_MAX_CHUNK_BYTES, 'maxChunkBytes') || DEFAULT_MAX_CHUNK_BYTES;
     this.#stream = resolveStreamOptions(streamOptions);
   }
@@ -319,6 +327,7 @@ export class StreamstraightServer implements AsyncDisposable {
       encoder: options.encoder,
       overwrite: options.overwrite,
       windowSize: this.#windowSize,
+      windowBytes: this.#windowBytes,
       maxChunkBytes: this.#maxChunkBytes,
       ackTimeoutMs: this.#ackTimeoutMs,
       retries: this.#settings.retries,
@@ -335,7 +344,7 @@ export class StreamstraightServer implements AsyncDisposable {
  * Connects a producer to the relay (reusing the process's warm connection for the same URL and
  * API key) and prepares `streamOptions.streamId`.
  *
- * @param options - `apiKey` (required), `baseUrl`, `retries`, `retryBaseMs`, `retryMaxMs`, `ackTimeoutMs`, `windowSize`.
+ * @param options - `apiKey` (required), `baseUrl`, `retries`, `retryBaseMs`, `retryMaxMs`, `ackTimeoutMs`, `windowSize`, `windowBytes`.
  * @param streamOptions - `streamId` (required), `encoder`, `overwriteExistingStream`, `keepOpen`.
  * @returns the handle, once the connection is up. Rejects with `UNAUTHORIZED` when the relay
  * refuses the API key, `RELAY_UNAVAILABLE` when it cannot be reached within the retry budget,
