@@ -1,34 +1,21 @@
 // Client tokens against a real relay: short-lived tokens are refreshed on reconnect, a refused token
 // is replaced once, and a token for another stream is a typed FORBIDDEN.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTcpProxy } from '../../relay/test/support/tcp-proxy.js';
 import { type StreamReader, StreamstraightError, streamstraightClient } from '../src/index.js';
-import { expectedText, startMuxProducer, token, writeRange } from './support/mux-producer.js';
-import { API_KEY, type RelayFixture, sleep, startRelay, until } from './support/relay-fixture.js';
+import { expectedText, token, writeRange } from './support/mux-producer.js';
+import { type RelayFixture, sleep, type startRelay, until } from './support/relay-fixture.js';
+import { readAll, startRelayWithProducer, useCleanups } from './support/test-scope.js';
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = useCleanups();
 
-async function setup(options: Parameters<typeof startRelay>[0] = {}) {
-  const fixture = await startRelay(options);
-  cleanups.push(() => fixture.close());
-  const producer = await startMuxProducer(fixture.url, API_KEY);
-  cleanups.push(() => producer.close());
-  return { fixture, producer };
-}
+const setup = (options: Parameters<typeof startRelay>[0] = {}) => startRelayWithProducer(defer, options);
 
 function track<T>(reader: StreamReader<T>): StreamReader<T> {
-  cleanups.push(() => reader.close());
+  defer(() => reader.close());
   return reader;
 }
 
-async function readAll(stream: StreamReader<string>): Promise<string> {
-  let text = '';
-  for await (const chunk of stream) text += chunk;
-  return text;
-}
 
 function counting(fixture: RelayFixture, streamIds: string[], expiresIn: string | number = '10m') {
   const calls = { count: 0 };
@@ -43,7 +30,7 @@ describe('client tokens', () => {
   it('fetches a new token when the old one expired before a reconnect', async () => {
     const { fixture, producer } = await setup();
     const proxy = await startTcpProxy(fixture.port);
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
     await producer.open('short');
     const { calls, fetchToken } = counting(fixture, ['short'], 2);
     const short = track(streamstraightClient<string>({ baseUrl: proxy.url, fetchToken, retryBaseMs: 20 }, { streamId: 'short' }));
@@ -64,7 +51,7 @@ describe('client tokens', () => {
   it('keeps a fresh token across reconnects', async () => {
     const { fixture, producer } = await setup();
     const proxy = await startTcpProxy(fixture.port);
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
     await producer.open('fresh');
     const { calls, fetchToken } = counting(fixture, ['fresh']);
     const fresh = track(streamstraightClient<string>({ baseUrl: proxy.url, fetchToken, retryBaseMs: 20 }, { streamId: 'fresh' }));

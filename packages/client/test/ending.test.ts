@@ -1,27 +1,19 @@
 // How a read ends: completed, cancelled by a reader, ended badly by the producer, a missing stream,
 // and a reader closed by its consumer (close(), break, an AbortSignal, `await using`).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type StreamstraightClientOptions, type ReaderStatus, type StreamOptions, StreamstraightError, streamstraightClient } from '../src/index.js';
-import { expectedText, startMuxProducer, token, writeRange } from './support/mux-producer.js';
-import { API_KEY, type RelayFixture, sleep, startRelay, until } from './support/relay-fixture.js';
+import { expectedText, token, writeRange } from './support/mux-producer.js';
+import { type RelayFixture, sleep, type startRelay, until } from './support/relay-fixture.js';
+import { startRelayWithProducer, useCleanups } from './support/test-scope.js';
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = useCleanups();
 
-async function setup(options: Parameters<typeof startRelay>[0] = {}) {
-  const fixture = await startRelay(options);
-  cleanups.push(() => fixture.close());
-  const producer = await startMuxProducer(fixture.url, API_KEY);
-  cleanups.push(() => producer.close());
-  return { fixture, producer };
-}
+const setup = (options: Parameters<typeof startRelay>[0] = {}) => startRelayWithProducer(defer, options);
 
 function reader(fixture: RelayFixture, stream: StreamOptions, options: Partial<StreamstraightClientOptions<string>> & { cancel?: boolean } = {}) {
   const { cancel = false, ...rest } = options;
   const created = streamstraightClient<string>({ baseUrl: fixture.url, fetchToken: () => fixture.mint([stream.streamId], { cancel }), ...rest }, stream);
-  cleanups.push(() => created.close());
+  defer(() => created.close());
   return created;
 }
 

@@ -1,34 +1,21 @@
 // Reading whole streams from a real relay: readers that join before, during and after the stream,
 // readers that start mid-stream, and the iteration's end.
-import { afterEach, describe, expect, it } from 'vitest';
-import { type ReaderStatus, type StreamReader, streamstraightClient } from '../src/index.js';
-import { type MuxProducer, expectedText, startMuxProducer, token, writeRange } from './support/mux-producer.js';
-import { API_KEY, type RelayFixture, startRelay, until } from './support/relay-fixture.js';
+import { describe, expect, it } from 'vitest';
+import { type ReaderStatus, streamstraightClient } from '../src/index.js';
+import { expectedText, token, writeRange } from './support/mux-producer.js';
+import { type RelayFixture, until } from './support/relay-fixture.js';
+import { readAll, startRelayWithProducer, useCleanups } from './support/test-scope.js';
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = useCleanups();
 
-async function setup(): Promise<{ fixture: RelayFixture; producer: MuxProducer }> {
-  const fixture = await startRelay();
-  cleanups.push(() => fixture.close());
-  const producer = await startMuxProducer(fixture.url, API_KEY);
-  cleanups.push(() => producer.close());
-  return { fixture, producer };
-}
+const setup = () => startRelayWithProducer(defer);
 
 function reader(fixture: RelayFixture, streamId: string, extra: { fromSeq?: number; waitForStreamMs?: number; onStatus?: (status: ReaderStatus) => void } = {}) {
   const created = streamstraightClient<string>({ baseUrl: fixture.url, fetchToken: () => fixture.mint([streamId]) }, { streamId, ...extra });
-  cleanups.push(() => created.close());
+  defer(() => created.close());
   return created;
 }
 
-async function readAll(stream: StreamReader<string>): Promise<string> {
-  let text = '';
-  for await (const chunk of stream) text += chunk;
-  return text;
-}
 
 describe('reading a stream', () => {
   it('delivers a 5,000-chunk stream complete and in order to readers that joined before, during and after it', async () => {
@@ -117,13 +104,13 @@ describe('reading a stream', () => {
     await producer.write('objects', [JSON.stringify({ type: 'text', value: 'a' }), JSON.stringify({ type: 'text', value: 'b' })]);
     await producer.end('objects');
     const parsed = streamstraightClient<{ value: string }>({ baseUrl: fixture.url, token: await fixture.mint(['objects']) }, { streamId: 'objects' });
-    cleanups.push(() => parsed.close());
+    defer(() => parsed.close());
     const values: string[] = [];
     for await (const chunk of parsed) values.push(chunk.value);
     expect(values).toEqual(['a', 'b']);
 
     const raw = streamstraightClient({ baseUrl: fixture.url, token: await fixture.mint(['objects']), decoder: (data) => data }, { streamId: 'objects' });
-    cleanups.push(() => raw.close());
+    defer(() => raw.close());
     const strings: string[] = [];
     for await (const chunk of raw) strings.push(chunk);
     expect(strings).toEqual(['{"type":"text","value":"a"}', '{"type":"text","value":"b"}']);
@@ -153,7 +140,7 @@ describe('reading a stream', () => {
     await producer.end('slash');
     // A trailing slash is the common case; the namespace must stay "/".
     const slash = streamstraightClient<string>({ baseUrl: `${fixture.url}/`, token: await fixture.mint(['slash']) }, { streamId: 'slash' });
-    cleanups.push(() => slash.close());
+    defer(() => slash.close());
     expect(await readAll(slash)).toBe('t0 ');
   });
 
@@ -163,7 +150,7 @@ describe('reading a stream', () => {
     await writeRange(producer, 'polling', 0, 300);
     await producer.end('polling');
     const polling = streamstraightClient<string>({ baseUrl: fixture.url, token: await fixture.mint(['polling']), transports: ['polling'] }, { streamId: 'polling' });
-    cleanups.push(() => polling.close());
+    defer(() => polling.close());
     expect(await readAll(polling)).toBe(expectedText(0, 300));
   });
 });

@@ -1,24 +1,19 @@
 // Reader reconnects against a real relay: the TCP connection is really cut (through a proxy), the
 // relay drops the reader, frames arrive out of order. The reader must resume at its next chunk —
 // never from 0 — and hand out every chunk exactly once, in order.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../../relay/test/support/tcp-proxy.js';
-import { type StreamstraightClientOptions, type ReaderStatus, type StreamReader, streamstraightClient } from '../src/index.js';
-import { type MuxProducer, expectedText, startMuxProducer, token, writeRange } from './support/mux-producer.js';
-import { API_KEY, type RelayFixture, sleep, startRelay, until } from './support/relay-fixture.js';
+import { type StreamstraightClientOptions, type ReaderStatus, streamstraightClient } from '../src/index.js';
+import { type MuxProducer, expectedText, token, writeRange } from './support/mux-producer.js';
+import { type RelayFixture, sleep, until } from './support/relay-fixture.js';
+import { readAll, startRelayWithProducer, useCleanups } from './support/test-scope.js';
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = useCleanups();
 
 async function setup(): Promise<{ fixture: RelayFixture; producer: MuxProducer; proxy: TcpProxy }> {
-  const fixture = await startRelay();
-  cleanups.push(() => fixture.close());
-  const producer = await startMuxProducer(fixture.url, API_KEY);
-  cleanups.push(() => producer.close());
+  const { fixture, producer } = await startRelayWithProducer(defer);
   const proxy = await startTcpProxy(fixture.port);
-  cleanups.push(() => proxy.close());
+  defer(() => proxy.close());
   return { fixture, producer, proxy };
 }
 
@@ -27,15 +22,10 @@ function reader(baseUrl: string, fixture: RelayFixture, streamId: string, option
     { baseUrl, fetchToken: () => fixture.mint([streamId]), retryBaseMs: 20, retryMaxMs: 100, ...options },
     { streamId, onStatus: statuses ? (status) => statuses.push(status) : undefined },
   );
-  cleanups.push(() => created.close());
+  defer(() => created.close());
   return created;
 }
 
-async function readAll(stream: StreamReader<string>): Promise<string> {
-  let text = '';
-  for await (const chunk of stream) text += chunk;
-  return text;
-}
 
 describe('resuming after the connection is cut', () => {
   it('resumes at the next chunk after several real connection drops; the relay never resends from 0', async () => {

@@ -2,18 +2,16 @@
 // the reader's default decoder, a producer-side failure reaches the reader as a typed error, and a
 // reader's cancel aborts the producer's signal.
 import { streamstraightServer } from '@ss/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { streamstraightClient } from '../src/index.js';
 import { API_KEY, type RelayFixture, startRelay, until } from './support/relay-fixture.js';
+import { useCleanups } from './support/test-scope.js';
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = useCleanups();
 
 async function setup(): Promise<RelayFixture> {
   const fixture = await startRelay();
-  cleanups.push(() => fixture.close());
+  defer(() => fixture.close());
   return fixture;
 }
 
@@ -35,12 +33,12 @@ describe('with the @ss/core producer', () => {
   it('reads what streamstraightServer wrote, decoded as the objects it was given', async () => {
     const fixture = await setup();
     const server = await streamstraightServer({ apiKey: API_KEY, baseUrl: fixture.url }, { streamId: 'core-e2e' });
-    cleanups.push(() => server.disconnect());
+    defer(() => server.disconnect());
     const reader = streamstraightClient<Part>(
       { baseUrl: fixture.url, fetchToken: () => fixture.mint(['core-e2e']) },
       { streamId: 'core-e2e', waitForStreamMs: 5_000 },
     );
-    cleanups.push(() => reader.close());
+    defer(() => reader.close());
     const received: Part[] = [];
     const reading = (async () => {
       for await (const part of reader) received.push(part);
@@ -55,7 +53,7 @@ describe('with the @ss/core producer', () => {
   it('a source that throws reaches the reader as PRODUCER_ERROR after the chunks before it', async () => {
     const fixture = await setup();
     const server = await streamstraightServer({ apiKey: API_KEY, baseUrl: fixture.url }, { streamId: 'core-fail' });
-    cleanups.push(() => server.disconnect());
+    defer(() => server.disconnect());
     async function* failing() {
       yield 'a';
       yield 'b';
@@ -63,7 +61,7 @@ describe('with the @ss/core producer', () => {
     }
     await expect(server.stream(failing())).rejects.toMatchObject({ code: 'PRODUCER_ERROR' });
     const reader = streamstraightClient<string>({ baseUrl: fixture.url, token: await fixture.mint(['core-fail']) }, { streamId: 'core-fail' });
-    cleanups.push(() => reader.close());
+    defer(() => reader.close());
     const received: string[] = [];
     await expect(
       (async () => {
@@ -77,12 +75,12 @@ describe('with the @ss/core producer', () => {
   it("a reader's cancel aborts the producer's signal and the read ends with reason cancelled", async () => {
     const fixture = await setup();
     const server = await streamstraightServer({ apiKey: API_KEY, baseUrl: fixture.url }, { streamId: 'core-cancel' });
-    cleanups.push(() => server.disconnect());
+    defer(() => server.disconnect());
     const reader = streamstraightClient<Part>(
       { baseUrl: fixture.url, fetchToken: () => fixture.mint(['core-cancel'], { cancel: true }) },
       { streamId: 'core-cancel', waitForStreamMs: 5_000 },
     );
-    cleanups.push(() => reader.close());
+    defer(() => reader.close());
     async function* endless(signal: AbortSignal) {
       for (let index = 0; !signal.aborted; index++) {
         await new Promise((resolve) => setTimeout(resolve, 2));
