@@ -6,7 +6,9 @@
  *   `producer:chunk` / `producer:ack` / `producer:end`). The relay speaks it unchanged.
  * - The `mux` extension (producer sends `extensions: ['mux']` in its handshake) multiplexes many
  *   streams over one connection, batches chunks per frame with one ack, and resumes an open stream
- *   at its next seq after a reconnect. Consumers always speak the extended consumer protocol.
+ *   at its next seq after a reconnect. The relay greets a multiplexing producer with `mux:hello`,
+ *   naming optional features; with `batch`, frames of several streams may travel in one
+ *   `mux:batch` event with one ack. Consumers always speak the extended consumer protocol.
  *
  * This module has no dependency: browsers import it through `@ss/core/protocol`.
  */
@@ -29,6 +31,10 @@ export const BASE_URL_ENV = 'STREAMSTRAIGHT_API_BASE_URL';
 export const DEFAULT_MAX_CHUNK_BYTES = 256 * 1024;
 /** Largest number of chunks in one `mux:chunks` frame. */
 export const MAX_CHUNKS_PER_FRAME = 1024;
+/** Largest number of frames in one `mux:batch`. */
+export const MAX_FRAMES_PER_BATCH = 1024;
+/** The feature a relay announces in `mux:hello` when it accepts `mux:batch`. */
+export const MUX_BATCH_FEATURE = 'batch';
 
 /** Why a stream ended. The first six are stream-v1's; `cancelled` is a reader-initiated cancel. */
 export type EndReason =
@@ -164,6 +170,20 @@ export interface MuxChunks {
 }
 /** Answer to `mux:chunks`: the highest seq the store holds. */
 export type MuxChunksAck = AckResult<{ lastSeq: number }>;
+/**
+ * `mux:batch`: `mux:chunks` frames of several streams in one event, acknowledged together. Each
+ * frame is handled exactly as if it had come alone, in order; a frame that is refused does not
+ * affect the others. Send it only to a relay whose `mux:hello` listed {@link MUX_BATCH_FEATURE}.
+ */
+export interface MuxBatch {
+  frames: MuxChunks[];
+}
+/** Answer to `mux:batch`: one answer per frame, in the frames' order, each what `mux:chunks` would have answered. */
+export type MuxBatchAck = AckResult<{ results: MuxChunksAck[] }>;
+/** `mux:hello`: the relay's first event on a multiplexed connection, naming the optional features it accepts. */
+export interface MuxHello {
+  features: string[];
+}
 /** `mux:end`: end a stream after chunk `lastSeq`. */
 export interface MuxEnd {
   streamId: string;
@@ -214,6 +234,7 @@ export interface ProducerToRelayEvents {
   'mux:open': (payload: MuxOpen, ack: (result: MuxOpenAck) => void) => void;
   'mux:chunks': (payload: MuxChunks, ack: (result: MuxChunksAck) => void) => void;
   'mux:end': (payload: MuxEnd, ack: (result: MuxEndAck) => void) => void;
+  'mux:batch': (payload: MuxBatch, ack: (result: MuxBatchAck) => void) => void;
 }
 
 /** Events the relay emits to a producer. */
@@ -223,6 +244,7 @@ export interface RelayToProducerEvents {
   'stream:error': (payload: StreamErrorPayload) => void;
   'connection:error': (payload: ErrorPayload) => void;
   'mux:cancel': (payload: MuxCancel) => void;
+  'mux:hello': (payload: MuxHello) => void;
 }
 
 /** Events a reader emits. */
@@ -299,6 +321,17 @@ export function parseMuxChunks(value: unknown): MuxChunks {
     throw badRequest('mux:chunks', `{ streamId: string, seq: integer >= 0, data: 1-${MAX_CHUNKS_PER_FRAME} strings }`);
   }
   return { streamId: assertStreamId(value.streamId), seq: value.seq, data: value.data as string[] };
+}
+
+/**
+ * Validates the envelope of `mux:batch`. The frames themselves are validated one by one (like
+ * `mux:chunks`), so a bad frame gets its own error answer.
+ */
+export function parseMuxBatch(value: unknown): { frames: unknown[] } {
+  if (!isRecord(value) || !Array.isArray(value.frames) || value.frames.length === 0 || value.frames.length > MAX_FRAMES_PER_BATCH) {
+    throw badRequest('mux:batch', `{ frames: 1-${MAX_FRAMES_PER_BATCH} mux:chunks frames }`);
+  }
+  return { frames: value.frames };
 }
 
 /** Validates `mux:end`. */

@@ -4,6 +4,7 @@
  * - `POST /v1/token` — an app server exchanges its API key for a reader's client token.
  * - `GET /v1/streams/:streamId` — a stream's status (API key, or a client token for that stream).
  * - `GET /healthz` — liveness and store health (503 when degraded).
+ * - `GET /metrics` — Prometheus metrics, when a `metrics` source is given.
  *
  * Every error answer is `{ error: { code, message } }` with the status of the code.
  */
@@ -34,6 +35,8 @@ export interface HttpApiOptions {
   store: Pick<StreamStore, 'info'>;
   /** Extra health facts for `/healthz` (for example the store's `health()`). Default: none. */
   health?: () => HealthReport | Promise<HealthReport>;
+  /** The Prometheus exposition for `GET /metrics`; without it the route is absent. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Called with unexpected errors before a 500 is answered. Default: `console.error`. */
   onInternalError?: (error: unknown) => void;
 }
@@ -180,6 +183,14 @@ export function createHttpApi(options: HttpApiOptions): Hono {
     c.header('Cache-Control', 'no-store');
     return c.json(body);
   });
+
+  if (options.metrics) {
+    const scrape = options.metrics;
+    app.get('/metrics', async (c) => {
+      const { contentType, body } = await scrape();
+      return c.body(body, 200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
+    });
+  }
 
   app.get('/healthz', async (c) => {
     c.header('Cache-Control', 'no-store');

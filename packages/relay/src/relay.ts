@@ -7,8 +7,10 @@ import { Server } from 'socket.io';
 import { createApiKeyCheck } from './api-keys.js';
 import { createHttpApi } from './http-api.js';
 import { authenticate } from './internal/authenticate.js';
+import { coalesceWrites } from './internal/coalesce-writes.js';
 import { startConsumerSession } from './internal/consumer-session.js';
 import { type ProducerHandle, startProducerSession } from './internal/producer-session.js';
+import { RelayMetrics } from './internal/relay-metrics.js';
 import type { RelayServer } from './internal/relay-socket.js';
 import { StreamHub } from './internal/stream-hub.js';
 import { memoryStore } from './store/memory-store.js';
@@ -77,11 +79,14 @@ export function createRelay(options: RelayOptions): Relay {
   const log = options.log ?? ((message: string, error?: unknown) => console.error(`[ss-relay] ${message}`, error ?? ''));
   const maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
 
+  const connections = { producer: 0, consumer: 0 };
+  const metrics = new RelayMetrics({ connections: () => connections, streamsWithReaders: () => hub.size });
   const httpApi = createHttpApi({
     apiKeys: options.apiKeys,
     checkApiKey,
     store,
     health: async () => ({ ...(await store.health()), connections: io.engine.clientsCount }),
+    metrics: () => metrics.scrape(),
   });
   const httpServer = createServer(getRequestListener(httpApi.fetch));
   const io: RelayServer = new Server(httpServer, {
@@ -100,13 +105,20 @@ export function createRelay(options: RelayOptions): Relay {
     producerGraceMs: options.producerGraceMs ?? 60_000,
     producers,
     log,
+    metrics,
   };
   const clockToleranceSeconds = options.clockToleranceSeconds ?? 5;
-  const consumerContext = { store, hub, producers, log, clockToleranceSeconds };
+  const consumerContext = { store, hub, producers, log, metrics, clockToleranceSeconds };
 
   io.use(authenticate({ apiKeys: options.apiKeys, checkApiKey, clockToleranceSeconds }));
   io.on('connection', (socket) => {
-    if (socket.data.identity.role === 'producer') startProducerSession(socket, producerContext);
+    const role = socket.data.identity.role;
+    // A producer connection gets an ack per frame of every stream: worth one write per batch. A
+    // reader gets one message per write anyway, so its transport is left as it is.
+    if (role === 'producer') coalesceWrites(socket);
+    connections[role]++;
+    socket.on('disconnect', () => connections[role]--);
+    if (role === 'producer') startProducerSession(socket, producerContext);
     else startConsumerSession(socket, consumerContext);
   });
 

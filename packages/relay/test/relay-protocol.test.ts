@@ -286,6 +286,24 @@ describe('HTTP API on the same port', () => {
     expect((await readToEnd(reader, 'via-http')).data).toHaveLength(10);
   });
 
+  it('exposes Prometheus metrics: chunks, connections by role, errors by code, append latency', async () => {
+    const { url } = await startRelay();
+    const producer = track(await connectMuxProducer(url, API_KEY));
+    expect(await produceMux(producer, 'metered', 10)).toMatchObject({ ok: true });
+    await producer.emitWithAck('mux:chunks', { streamId: 'metered', seq: 'x', data: [] });
+    track(await connectReader(url, API_KEY, ['metered']));
+    const response = await fetch(`${url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(text).toMatch(/^ss_relay_chunks_received_total 10$/m);
+    expect(text).toMatch(/^ss_relay_connections\{role="producer"\} 1$/m);
+    expect(text).toMatch(/^ss_relay_connections\{role="consumer"\} 1$/m);
+    expect(text).toMatch(/^ss_relay_errors_total\{code="BAD_REQUEST"\} 1$/m);
+    expect(text).toMatch(/^ss_relay_streams_ended_total\{reason="completed"\} 1$/m);
+    expect(text).toMatch(/^ss_relay_store_append_seconds_count 1$/m);
+  });
+
   it('close() is graceful: stored streams stay intact and readable from a new relay over the same store', async () => {
     const { memoryStore } = await import('../src/index.js');
     const store = memoryStore();

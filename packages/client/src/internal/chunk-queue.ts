@@ -59,17 +59,23 @@ export class ChunkQueue<T> {
   }
 
   /**
+   * Takes the oldest buffered item without a promise. Check {@link size} first: it must be > 0.
+   * @returns the item.
+   */
+  shift(): T {
+    const value = this.items[this.head] as T;
+    this.items[this.head] = undefined;
+    this.head++;
+    this.compact();
+    return value;
+  }
+
+  /**
    * The next item, `done` after the end, or the finishing error (once).
    * @returns a promise of the next iterator result.
    */
   next(): Promise<IteratorResult<T, undefined>> {
-    if (this.head < this.items.length) {
-      const value = this.items[this.head] as T;
-      this.items[this.head] = undefined;
-      this.head++;
-      this.compact();
-      return Promise.resolve({ done: false, value });
-    }
+    if (this.head < this.items.length) return Promise.resolve({ done: false, value: this.shift() });
     if (this.finished) {
       const failure = this.failure;
       this.failure = undefined;

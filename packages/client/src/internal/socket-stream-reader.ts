@@ -171,12 +171,23 @@ export class SocketStreamReader<T> implements StreamReader<T> {
   // -------------------------------------------------------------------------------------------
   // Consumer side
 
-  async next(): Promise<IteratorResult<T, undefined>> {
-    const result = await this.queue.next();
-    if (result.done) return result;
+  next(): Promise<IteratorResult<T, undefined>> {
+    // A buffered chunk (the common case while catching up) costs one resolved promise, no await.
+    if (this.queue.size > 0) {
+      try {
+        return Promise.resolve(this.deliver(this.queue.shift()));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.queue.next().then((result) => (result.done ? result : this.deliver(result.value)));
+  }
+
+  /** Decodes the next chunk for the consumer; a chunk that does not decode closes the reader with the error. */
+  private deliver(data: string): IteratorResult<T, undefined> {
     let value: T;
     try {
-      value = this.decoder(result.value);
+      value = this.decoder(data);
     } catch (cause) {
       const error = new StreamstraightError(
         'BAD_REQUEST',

@@ -10,7 +10,12 @@
 import { io, type Socket } from 'socket.io-client';
 import { StreamstraightError, errorFromPayload } from '../errors.js';
 import {
+  MAX_FRAMES_PER_BATCH,
+  MUX_BATCH_FEATURE,
   MUX_EXTENSION,
+  type MuxBatchAck,
+  type MuxChunks,
+  type MuxChunksAck,
   PROTOCOL_VERSION,
   type ProducerMuxAuth,
   type ProducerToRelayEvents,
@@ -18,6 +23,7 @@ import {
   SOCKET_PATH,
   isValidStreamId,
 } from '../protocol.js';
+import { coalesceWrites } from './coalesce-writes.js';
 
 /** The version this SDK reports in its handshake (`sdkVersion`). */
 export const PRODUCER_SDK_VERSION = '0.0.0';
@@ -61,6 +67,24 @@ export interface MuxStream {
 const schedule: (callback: () => void) => void =
   typeof setImmediate === 'function' ? (callback) => setImmediate(callback) : (callback) => setTimeout(callback, 0);
 
+/**
+ * Soft cap on the size of one `mux:batch`, in UTF-16 units of chunk data (at most 3 bytes each in
+ * UTF-8, so a batch stays well under the relay's 8 MB message limit). A frame alone may exceed it.
+ */
+export const MAX_BATCH_UNITS = 1 << 20;
+
+/** A frame waiting in the batch being assembled, and who waits for its answer. */
+interface BatchedFrame {
+  frame: MuxChunks;
+  timeoutMs: number;
+  onAck: (result: MuxChunksAck) => void;
+  onFailure: (error: unknown) => void;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
 /** A server-initiated disconnect after a connection that lasted less than this counts as a failed attempt. */
 const STABLE_CONNECTION_MS = 10_000;
 
@@ -100,6 +124,11 @@ export class ProducerConnection {
   private readonly streams = new Map<string, MuxStream>();
   private dirty: MuxStream[] = [];
   private flushScheduled = false;
+  /** The relay accepts `mux:batch` (it said so in `mux:hello` on this connection). */
+  private batchAccepted = false;
+  /** Frames collected during a flush pass, sent together at its end; undefined outside a pass. */
+  private batch: BatchedFrame[] | undefined;
+  private batchUnits = 0;
   private readonly readyPromise: Promise<void>;
   private resolveReady!: () => void;
   private rejectReady!: (error: StreamstraightError) => void;
@@ -165,6 +194,9 @@ export class ProducerConnection {
       const streamId = typeof payload === 'object' && payload !== null ? payload.streamId : undefined;
       if (isValidStreamId(streamId)) this.streams.get(streamId)?.handleRelayError(payload);
       else this.lastError = errorFromPayload(payload);
+    });
+    this.socket.on('mux:hello', (payload) => {
+      this.batchAccepted = isRecord(payload) && Array.isArray(payload.features) && payload.features.includes(MUX_BATCH_FEATURE);
     });
     this.socket.on('connection:error', (payload) => {
       this.lastError = errorFromPayload(payload);
@@ -240,12 +272,77 @@ export class ProducerConnection {
     }
   }
 
+  /**
+   * Sends one `mux:chunks` frame. During a flush pass on a relay that accepts batches, the frame
+   * waits for the end of the pass and travels in one `mux:batch` with the other streams' frames:
+   * with hundreds of live streams that is one message and one ack per pass instead of one per stream.
+   * @param frame - the frame.
+   * @param timeoutMs - how long to wait for the relay's answer.
+   * @param onAck - gets the relay's answer for this frame.
+   * @param onFailure - gets the error when the ack times out or the socket drops.
+   */
+  sendChunks(frame: MuxChunks, timeoutMs: number, onAck: (result: MuxChunksAck) => void, onFailure: (error: unknown) => void): void {
+    const batch = this.batch;
+    if (batch === undefined) {
+      this.socket.timeout(timeoutMs).emitWithAck('mux:chunks', frame).then(onAck, onFailure);
+      return;
+    }
+    let units = 0;
+    for (const chunk of frame.data) units += chunk.length;
+    if (batch.length > 0 && (batch.length >= MAX_FRAMES_PER_BATCH || this.batchUnits + units > MAX_BATCH_UNITS)) {
+      this.batch = [];
+      this.batchUnits = 0;
+      this.sendBatch(batch);
+    }
+    this.batchUnits += units;
+    (this.batch as BatchedFrame[]).push({ frame, timeoutMs, onAck, onFailure });
+  }
+
   private readonly flushDirty = (): void => {
     this.flushScheduled = false;
     const dirty = this.dirty;
     this.dirty = [];
-    for (const stream of dirty) stream.flush();
+    if (this.batchAccepted) {
+      this.batch = [];
+      this.batchUnits = 0;
+    }
+    try {
+      for (const stream of dirty) stream.flush();
+    } finally {
+      const batch = this.batch;
+      this.batch = undefined;
+      if (batch !== undefined) this.sendBatch(batch);
+    }
   };
+
+  private sendBatch(batch: BatchedFrame[]): void {
+    const only = batch.length === 1 ? batch[0] : undefined;
+    if (only !== undefined) {
+      this.socket.timeout(only.timeoutMs).emitWithAck('mux:chunks', only.frame).then(only.onAck, only.onFailure);
+      return;
+    }
+    if (batch.length === 0) return;
+    let timeoutMs = 0;
+    for (const entry of batch) timeoutMs = Math.max(timeoutMs, entry.timeoutMs);
+    this.socket
+      .timeout(timeoutMs)
+      .emitWithAck('mux:batch', { frames: batch.map((entry) => entry.frame) })
+      .then(
+        (answer: MuxBatchAck) => {
+          const results = isRecord(answer) && answer.ok === true && Array.isArray(answer.results) ? answer.results : undefined;
+          if (results !== undefined && results.length === batch.length) {
+            for (const [index, entry] of batch.entries()) entry.onAck(results[index] as MuxChunksAck);
+            return;
+          }
+          // The whole batch was refused (or the answer is malformed): every frame gets that answer.
+          const refusal = (isRecord(answer) && answer.ok === false ? answer : undefined) as MuxChunksAck;
+          for (const entry of batch) entry.onAck(refusal);
+        },
+        (error: unknown) => {
+          for (const entry of batch) entry.onFailure(error);
+        },
+      );
+  }
 
   /** Closes the socket. Streams still live fail with `CLOSED`. */
   close(): void {
@@ -274,6 +371,7 @@ export class ProducerConnection {
   }
 
   private onConnect(): void {
+    coalesceWrites(this.socket);
     this.everConnected = true;
     this.connectedAt = Date.now();
     this.updateKeepAlive();
@@ -282,6 +380,7 @@ export class ProducerConnection {
   }
 
   private onDisconnect(reason: Socket.DisconnectReason): void {
+    this.batchAccepted = false; // the next relay says again what it accepts
     if (this.closed || reason === 'io client disconnect') return;
     for (const stream of [...this.streams.values()]) stream.handleDisconnect();
     if (this.settings.retries === 0) {

@@ -279,7 +279,6 @@ export class ProducerStream implements MuxStream {
   flush(): void {
     this.flushQueued = false;
     if ((this.state !== 'open' && this.state !== 'opening') || !this.connection.connected) return;
-    const socket = this.connection.socket;
     const timeoutMs = this.settings.ackTimeoutMs;
     while (this.inFlight < MAX_FRAMES_IN_FLIGHT) {
       if (this.inFlight > 0 && this.window.unsentCount < MIN_PIPELINED_FRAME) break;
@@ -287,13 +286,13 @@ export class ProducerStream implements MuxStream {
       if (frame === undefined) break;
       this.inFlight++;
       const generation = this.generation;
-      socket
-        .timeout(timeoutMs)
-        .emitWithAck('mux:chunks', { streamId: this.streamId, seq: frame.seq, data: frame.data })
-        .then(
-          (result) => this.onChunksAck(result, generation),
-          (error: unknown) => this.onAckFailure(error, generation),
-        );
+      // The connection may carry it in one mux:batch with the frames of other streams.
+      this.connection.sendChunks(
+        { streamId: this.streamId, seq: frame.seq, data: frame.data },
+        timeoutMs,
+        (result) => this.onChunksAck(result, generation),
+        (error: unknown) => this.onAckFailure(error, generation),
+      );
     }
     this.maybeSendEnd();
   }

@@ -2,16 +2,15 @@ import { canCancelStream, canReadStream } from '@ss/core';
 import { StreamstraightError, parseConsumerCancel, parseConsumerSubscribe } from '@ss/core/protocol';
 import type { StreamStore } from '../store/stream-store.js';
 import type { ProducerHandle } from './producer-session.js';
-import { type Log, replyTo, toErrorPayload } from './reply.js';
+import { type Reporting, replyTo, toErrorPayload } from './reply.js';
 import type { ClientTokenClaims, RelaySocket } from './relay-socket.js';
 import type { StreamHub } from './stream-hub.js';
 
 /** What a consumer session needs from the relay. */
-export interface ConsumerSessionContext {
+export interface ConsumerSessionContext extends Reporting {
   store: StreamStore;
   hub: StreamHub;
   producers: Map<string, ProducerHandle>;
-  log: Log;
   clockToleranceSeconds: number;
 }
 
@@ -65,7 +64,7 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
       if (socket.disconnected) unsubscribe();
       else subscriptions.set(request.streamId, unsubscribe);
     } catch (error) {
-      reply({ ok: false, error: toErrorPayload(error, context.log) });
+      reply({ ok: false, error: toErrorPayload(error, context) });
     }
   });
 
@@ -91,7 +90,7 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
       }
       reply({ ok: true });
     } catch (error) {
-      reply({ ok: false, error: toErrorPayload(error, context.log) });
+      reply({ ok: false, error: toErrorPayload(error, context) });
     }
   });
 

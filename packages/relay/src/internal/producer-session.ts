@@ -2,6 +2,10 @@ import {
   type EndReason,
   type ErrorPayload,
   StreamstraightError,
+  MUX_BATCH_FEATURE,
+  type MuxChunks,
+  type MuxChunksAck,
+  parseMuxBatch,
   parseMuxChunks,
   parseMuxEnd,
   parseMuxOpen,
@@ -11,11 +15,11 @@ import {
 } from '@ss/core/protocol';
 import type { OpenMode, StreamStore } from '../store/stream-store.js';
 import { KeyedSerialQueue } from './keyed-serial-queue.js';
-import { type Log, replyTo, toErrorPayload } from './reply.js';
+import { type Reporting, replyTo, toErrorPayload } from './reply.js';
 import type { RelaySocket } from './relay-socket.js';
 
 /** What a producer session needs from the relay. */
-export interface ProducerSessionContext {
+export interface ProducerSessionContext extends Reporting {
   store: StreamStore;
   deploymentId: string;
   maxChunkBytes: number;
@@ -23,7 +27,6 @@ export interface ProducerSessionContext {
   producerGraceMs: number;
   /** Which producer socket holds which stream on this node (for reader-initiated cancels). */
   producers: Map<string, ProducerHandle>;
-  log: Log;
 }
 
 /** A stream's producer on this node, as cancels see it. */
@@ -31,7 +34,7 @@ export interface ProducerHandle {
   cancel(streamId: string, reason: string): Promise<void>;
 }
 
-const MUX_EVENTS = new Set(['mux:open', 'mux:chunks', 'mux:end', 'producer:heartbeat']);
+const MUX_EVENTS = new Set(['mux:open', 'mux:chunks', 'mux:batch', 'mux:end', 'producer:heartbeat']);
 const V1_EVENTS = new Set(['producer:chunk', 'producer:end', 'producer:heartbeat']);
 
 function checkChunkSizes(data: readonly string[], maxChunkBytes: number): void {
@@ -53,7 +56,7 @@ function checkChunkSizes(data: readonly string[], maxChunkBytes: number): void {
 export function startProducerSession(socket: RelaySocket, context: ProducerSessionContext): void {
   const identity = socket.data.identity;
   if (identity.role !== 'producer') return;
-  const { store, log } = context;
+  const { store, metrics } = context;
   const queue = new KeyedSerialQueue();
   /** Streams this connection holds the lease of. */
   const leases = new Map<string, number>();
@@ -101,7 +104,30 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
   });
 
   if (identity.protocol === 'mux') {
-    /** Validates a frame, then runs `work` in the stream's queue and answers through the ack. */
+    socket.emit('mux:hello', { features: [MUX_BATCH_FEATURE] });
+
+    /** Validates a frame, then runs `work` in the stream's queue and gives the outcome to `answer`. */
+    const runFrame = <Frame extends { streamId: string }>(
+      payload: unknown,
+      parse: (payload: unknown) => Frame,
+      work: (frame: Frame, lease: () => number) => Promise<object>,
+      answer: (result: { ok: true } | { ok: false; error: ErrorPayload }) => void,
+    ) => {
+      try {
+        const frame = parse(payload);
+        queue.run(frame.streamId, async () => {
+          try {
+            answer({ ok: true, ...(await work(frame, () => leaseOf(frame.streamId))) });
+          } catch (error) {
+            answer({ ok: false, error: toErrorPayload(error, context) });
+          }
+        });
+      } catch (error) {
+        answer({ ok: false, error: toErrorPayload(error, context) });
+      }
+    };
+
+    /** A frame sent as its own event: answered through its ack. */
     const onFrame = <Frame extends { streamId: string }>(
       payload: unknown,
       ack: unknown,
@@ -109,19 +135,7 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
       work: (frame: Frame, lease: () => number) => Promise<object>,
     ) => {
       const claimedId = (payload as { streamId?: unknown } | null)?.streamId;
-      const reply = replyTo(socket, ack, typeof claimedId === 'string' ? claimedId : undefined);
-      try {
-        const frame = parse(payload);
-        queue.run(frame.streamId, async () => {
-          try {
-            reply({ ok: true, ...(await work(frame, () => leaseOf(frame.streamId))) });
-          } catch (error) {
-            reply({ ok: false, error: toErrorPayload(error, log) });
-          }
-        });
-      } catch (error) {
-        reply({ ok: false, error: toErrorPayload(error, log) });
-      }
+      runFrame(payload, parse, work, replyTo(socket, ack, typeof claimedId === 'string' ? claimedId : undefined));
     };
 
     socket.on('mux:open', (payload, ack) =>
@@ -131,23 +145,47 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
       }),
     );
 
-    socket.on('mux:chunks', (payload, ack) =>
-      onFrame(
-        payload,
-        ack,
-        (raw) => {
-          const frame = parseMuxChunks(raw);
-          checkChunkSizes(frame.data, context.maxChunkBytes);
-          return frame;
-        },
-        (frame, lease) => store.append(frame.streamId, lease(), frame.seq, frame.data),
-      ),
-    );
+    const parseChunks = (raw: unknown) => {
+      const frame = parseMuxChunks(raw);
+      checkChunkSizes(frame.data, context.maxChunkBytes);
+      return frame;
+    };
+    const appendChunks = async (frame: MuxChunks, lease: () => number) => {
+      const stopTimer = metrics.appendSeconds.startTimer();
+      const result = await store.append(frame.streamId, lease(), frame.seq, frame.data);
+      stopTimer();
+      metrics.chunksStored.inc(frame.data.length);
+      return result;
+    };
+
+    socket.on('mux:chunks', (payload, ack) => onFrame(payload, ack, parseChunks, appendChunks));
+
+    // Frames of several streams in one event (announced in mux:hello): each runs as if it had come
+    // alone, in its stream's queue; one ack carries every answer, in order.
+    socket.on('mux:batch', (payload, ack) => {
+      const reply = replyTo(socket, ack);
+      let frames: unknown[];
+      try {
+        frames = parseMuxBatch(payload).frames;
+      } catch (error) {
+        reply({ ok: false, error: toErrorPayload(error, context) });
+        return;
+      }
+      const results = new Array<MuxChunksAck>(frames.length);
+      let remaining = frames.length;
+      for (const [index, frame] of frames.entries()) {
+        runFrame(frame, parseChunks, appendChunks, (result) => {
+          results[index] = result as MuxChunksAck;
+          if (--remaining === 0) reply({ ok: true, results });
+        });
+      }
+    });
 
     socket.on('mux:end', (payload, ack) =>
       onFrame(payload, ack, parseMuxEnd, async (frame, lease) => {
         const info = await store.end(frame.streamId, lease(), frame.reason, frame.lastSeq);
         release(frame.streamId);
+        metrics.streamsEnded.inc({ reason: frame.reason });
         return { info };
       }),
     );
@@ -163,7 +201,7 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
           ended: false,
         });
       } catch (error) {
-        socket.emit('stream:error', toErrorPayload(error, log));
+        socket.emit('stream:error', toErrorPayload(error, context));
         socket.disconnect(true);
       }
     });
@@ -175,13 +213,14 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
         queue.run(streamId, async () => {
           try {
             await store.append(streamId, leaseOf(streamId), chunk.seq, [chunk.data]);
+            metrics.chunksStored.inc();
             socket.emit('producer:ack', { seq: chunk.seq, redisId: String(chunk.seq) });
           } catch (error) {
-            socket.emit('stream:error', toErrorPayload(error, log));
+            socket.emit('stream:error', toErrorPayload(error, context));
           }
         });
       } catch (error) {
-        socket.emit('stream:error', toErrorPayload(error, log));
+        socket.emit('stream:error', toErrorPayload(error, context));
       }
     });
 
@@ -197,13 +236,14 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
             // stream-v1 reports lastSeq as max(nextSeq - 1, 0), ambiguous for an empty stream: trust the store.
             const info = await store.end(streamId, leaseOf(streamId), frame.reason);
             release(streamId);
+            metrics.streamsEnded.inc({ reason: frame.reason });
             reply({ success: true, endRedisId: `${info.lastSeq}-end` });
           } catch (error) {
-            reply({ success: false, error: toErrorPayload(error, log) });
+            reply({ success: false, error: toErrorPayload(error, context) });
           }
         });
       } catch (error) {
-        reply({ success: false, error: toErrorPayload(error, log) });
+        reply({ success: false, error: toErrorPayload(error, context) });
       }
     });
   }

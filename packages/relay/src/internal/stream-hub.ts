@@ -41,6 +41,8 @@ interface HubStream {
 export class StreamHub {
   private readonly streams = new Map<string, HubStream>();
   private readonly loading = new Map<string, Promise<HubStream>>();
+  /** Catch-up reads in flight, by stream, seq and size: readers starting together share one store read. */
+  private readonly reads = new Map<string, Promise<string[]>>();
 
   constructor(
     private readonly io: RelayServer,
@@ -96,11 +98,25 @@ export class StreamHub {
     return load;
   }
 
+  /**
+   * `store.read`, shared by every catch-up asking for the same range at the same time (50 readers
+   * opening a finished answer at once make one store read per batch, not 50). The result is only
+   * read, never changed, by the callers.
+   */
+  private readShared(streamId: string, fromSeq: number, limit: number): Promise<string[]> {
+    const key = `${fromSeq}:${limit}:${streamId}`;
+    const pending = this.reads.get(key);
+    if (pending) return pending;
+    const read = this.store.read(streamId, fromSeq, limit).finally(() => this.reads.delete(key));
+    this.reads.set(key, read);
+    return read;
+  }
+
   private async catchUp(stream: HubStream, subscription: Subscription): Promise<void> {
     try {
       while (subscription.state === 'catching-up' && subscription.nextSeq < stream.tail) {
         const limit = Math.min(CATCH_UP_BATCH, stream.tail - subscription.nextSeq);
-        const data = await this.store.read(stream.streamId, subscription.nextSeq, limit);
+        const data = await this.readShared(stream.streamId, subscription.nextSeq, limit);
         if (subscription.state !== 'catching-up') return;
         if (data.length === 0) {
           // The store no longer has what the tail promises (expired or overwritten): nothing more to send.

@@ -1,0 +1,85 @@
+/**
+ * The floors: what the transport and the store cost with nothing of ours on top.
+ * - Socket.IO: `emitWithAck` on one connection to a server that acknowledges at once, one
+ *   message per emit or 64 per emit, up to 4 emits in flight per stream.
+ * - Redis: `XADD` pipelined through ioredis, 64 commands per pipeline, up to 4 in flight per stream.
+ */
+import { Redis } from 'ioredis';
+import { io } from 'socket.io-client';
+import { sleep } from '../lib/stats.js';
+import { TOKEN } from '../lib/ticker.js';
+import type { TaskContext } from '../lib/worker-context.js';
+
+const IN_FLIGHT = 4;
+
+/** Runs `streams` loops of `chunks` items in batches of `batch`, `IN_FLIGHT` batches at a time each; stops counting at `capMs`. */
+async function run(streams: number, chunks: number, batch: number, capMs: number, send: (stream: number, seq: number, count: number) => Promise<void>) {
+  let acked = 0;
+  let stopped = false;
+  const start = performance.now();
+  const all = Promise.all(
+    Array.from({ length: streams }, async (_, stream) => {
+      let next = 0;
+      const lane = async () => {
+        while (next < chunks && !stopped) {
+          const seq = next;
+          const count = Math.min(batch, chunks - seq);
+          next += count;
+          await send(stream, seq, count);
+          acked += count;
+        }
+      };
+      await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+    }),
+  );
+  const capped = await Promise.race([all.then(() => false), sleep(capMs).then(() => true)]);
+  const elapsedMs = performance.now() - start;
+  const result = { acked, elapsedMs, capped };
+  stopped = true;
+  await all;
+  return result;
+}
+
+/** Socket.IO emit-with-ack floor. */
+export async function socketIoIngest(params: { url: string; streams: number; chunks: number; perEmit: number; capMs: number }, context: TaskContext) {
+  const socket = io(params.url, { transports: ['websocket'] });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  context.emit('prepared');
+  await context.waitFor('go');
+  const single = params.perEmit === 1;
+  const frames = new Map<number, string[]>();
+  const frame = (count: number) => {
+    let data = frames.get(count);
+    if (!data) {
+      data = Array.from({ length: count }, () => TOKEN);
+      frames.set(count, data);
+    }
+    return data;
+  };
+  const result = await run(params.streams, params.chunks, params.perEmit, params.capMs, async (stream, seq, count) => {
+    await socket.emitWithAck('m', single ? { s: stream, q: seq, d: TOKEN } : { s: stream, q: seq, d: frame(count) });
+  });
+  socket.disconnect();
+  return result;
+}
+
+/** Redis XADD floor. */
+export async function xaddIngest(params: { redisUrl: string; prefix: string; streams: number; chunks: number; capMs: number }, context: TaskContext) {
+  const redis = new Redis(params.redisUrl);
+  await redis.ping();
+  context.emit('prepared');
+  await context.waitFor('go');
+  const result = await run(params.streams, params.chunks, 64, params.capMs, async (stream, seq, count) => {
+    const pipeline = redis.pipeline();
+    const key = `${params.prefix}:${stream}`;
+    for (let n = 0; n < count; n++) pipeline.xadd(key, `${seq + n + 1}-1`, 'd', TOKEN);
+    const replies = await pipeline.exec();
+    const failed = replies?.find(([error]) => error);
+    if (failed) throw failed[0];
+  });
+  redis.disconnect();
+  return result;
+}

@@ -1,0 +1,162 @@
+/**
+ * `pnpm bench [--quick]`: starts every system under test as its own process on loopback, runs the
+ * scenarios against each (load generators in other processes), prints the tables and writes
+ * `results/<date>.json`, `results/<date>.md` and `results/<date>.svg`.
+ *
+ * Options: `--quick` (one short run), `--runs <n>`, `--scenarios ingest,live,fan-out,catch-up,idle,start`,
+ * `--systems relay-memory,relay-redis,…`, `--profile <system>` (CPU profiles of that system's
+ * server into results/profiles), `--out <dir>`, `--set live.streams=100` (override one setting).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { svgChart } from './chart.js';
+import { killAll } from './lib/processes.js';
+import { loadAverage } from './lib/proc-stats.js';
+import { markdownReport } from './report.js';
+import { type BenchResults, type RowResult, checkTargets, compare, medians } from './results.js';
+import { catchUp } from './scenarios/catch-up.js';
+import { fanOut } from './scenarios/fan-out.js';
+import { idleCost } from './scenarios/idle-cost.js';
+import { ingest } from './scenarios/ingest.js';
+import { liveLatency } from './scenarios/live-latency.js';
+import type { Scenario } from './scenarios/scenario.js';
+import { streamStart } from './scenarios/stream-start.js';
+import { FULL, QUICK, type Settings } from './settings.js';
+import { SYSTEMS, type SystemId } from './systems.js';
+
+const SCENARIOS: Scenario[] = [ingest, liveLatency, fanOut, catchUp, idleCost, streamStart];
+
+async function unavailableSystems(): Promise<Record<string, string>> {
+  const unavailable: Record<string, string> = {};
+  const redis = spawnSync(process.env.REDIS_SERVER_BIN ?? 'redis-server', ['--version'], { stdio: 'ignore' });
+  if (redis.error || redis.status !== 0) {
+    const why = 'redis-server is not installed (apt-get install redis-server, or set REDIS_SERVER_BIN)';
+    for (const system of ['relay-redis', 'resumable-stream', 'redis-xadd']) unavailable[system] = why;
+  }
+  for (const [system, module] of [
+    ['durable-streams', '@durable-streams/server'],
+    ['resumable-stream', 'resumable-stream/ioredis'],
+  ] as const) {
+    try {
+      await import(module);
+    } catch (error) {
+      unavailable[system] ??= `${module} does not load: ${(error as Error).message.split('\n')[0]}`;
+    }
+  }
+  return unavailable;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      runs: { type: 'string' },
+      scenarios: { type: 'string' },
+      systems: { type: 'string' },
+      profile: { type: 'string' },
+      out: { type: 'string' },
+      set: { type: 'string', multiple: true },
+    },
+    strict: true,
+  });
+  const base = values.quick ? QUICK : FULL;
+  const outDir = resolve(values.out ?? join(fileURLToPath(new URL('..', import.meta.url)), 'results'));
+  const settings: Settings = { ...base, runs: values.runs ? Number(values.runs) : base.runs };
+  for (const assignment of values.set ?? []) {
+    // `--set live.streams=100`: override one setting (for experiments; the published runs use none).
+    const [path, raw] = assignment.split('=') as [string, string];
+    const [group, key] = path.split('.') as [keyof Settings, string];
+    const target = settings[group] as unknown as Record<string, unknown>;
+    settings[group] = { ...target, [key]: raw.includes(',') ? raw.split(',').map(Number) : Number(raw) } as never;
+  }
+  if (values.profile) settings.profile = { system: values.profile, dir: join(outDir, 'profiles') };
+  const onlyScenarios = values.scenarios?.split(',');
+  const onlySystems = values.systems?.split(',') as SystemId[] | undefined;
+  const scenarios = SCENARIOS.filter((scenario) => !onlyScenarios || onlyScenarios.includes(scenario.id));
+  const unavailable = await unavailableSystems();
+
+  const startedAt = Date.now();
+  const loadBefore = loadAverage();
+  const command = ['pnpm bench', ...process.argv.slice(2)].join(' ');
+  console.log(`${command}: ${settings.mode} run, ${settings.runs} run(s), ${availableParallelism()} cores, Node ${process.version}, load ${loadBefore}`);
+
+  const rows: RowResult[] = [];
+  for (const scenario of scenarios) {
+    const cells = scenario.cells(settings).filter((cell) => (!onlySystems || onlySystems.includes(cell.system)) && !unavailable[cell.system]);
+    for (const cell of cells) {
+      rows.push({ scenario: scenario.id, system: cell.system, label: SYSTEMS[cell.system].label, variant: cell.variant, runs: [], median: {} });
+    }
+    // Runs are interleaved (run 1 of every row, then run 2…), so slow drift in the machine's load hits every system alike.
+    for (let run = 0; run < settings.runs; run++) {
+      for (const cell of cells) {
+        const row = rows.find((candidate) => candidate.scenario === scenario.id && candidate.system === cell.system && candidate.variant === cell.variant)!;
+        const began = performance.now();
+        try {
+          const metrics = await scenario.measure(cell, settings, run);
+          row.runs.push(metrics);
+          const shown = Object.entries(metrics).map(([key, value]) => `${key}=${value.toFixed(value >= 100 ? 0 : 2)}`).join(' ');
+          console.log(`[${scenario.id}] run ${run + 1} ${row.label}${cell.variant ? ` ${cell.variant}` : ''}: ${shown} (${((performance.now() - began) / 1000).toFixed(1)} s)`);
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          row.runs.push({ error: message });
+          console.log(`[${scenario.id}] run ${run + 1} ${row.label}${cell.variant ? ` ${cell.variant}` : ''}: FAILED ${message.split('\n')[0]}`);
+        }
+      }
+    }
+    for (const row of rows.filter((candidate) => candidate.scenario === scenario.id)) row.median = medians(row.runs);
+  }
+
+  const date = new Date().toISOString().slice(0, 10);
+  const results: BenchResults = {
+    date,
+    command,
+    mode: settings.mode,
+    runs: settings.runs,
+    machine: {
+      nproc: availableParallelism(),
+      cpu: cpus()[0]?.model.trim() ?? 'unknown',
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      loadBefore,
+      loadAfter: loadAverage(),
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+    },
+    durationSeconds: (Date.now() - startedAt) / 1000,
+    scenarios: scenarios.map((scenario) => ({
+      id: scenario.id,
+      title: scenario.title,
+      description: scenario.description(settings),
+      columns: scenario.columns,
+      notApplicable: scenario.notApplicable as Record<string, string>,
+    })),
+    rows,
+    comparisons: compare(rows),
+    targets: checkTargets(rows),
+    unavailable,
+  };
+  const report = markdownReport(results);
+  console.log(`\n${report}`);
+  mkdirSync(outDir, { recursive: true });
+  const stem = settings.mode === 'quick' ? `${date}-quick` : date;
+  writeFileSync(join(outDir, `${stem}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(outDir, `${stem}.md`), `${report}\n`);
+  writeFileSync(join(outDir, `${stem}.svg`), svgChart(results));
+  console.log(`\nWrote ${join(outDir, `${stem}.{json,md,svg}`)}`);
+}
+
+process.on('SIGINT', () => {
+  killAll();
+  process.exit(130);
+});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    killAll();
+    process.exit(1);
+  },
+);

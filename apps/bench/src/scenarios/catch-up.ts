@@ -1,0 +1,49 @@
+import { startWorker } from '../lib/processes.js';
+import { API_KEY, type SystemId } from '../systems.js';
+import type { Scenario } from './scenario.js';
+import { uniquePrefix, withSystem, within } from './with-system.js';
+
+const SYSTEMS: SystemId[] = ['relay-memory', 'relay-redis', 'durable-streams'];
+
+/** Catch-up: many readers of one finished stream at once; a reader resuming near the end. */
+export const catchUp: Scenario = {
+  id: 'catch-up',
+  title: 'Catch-up',
+  description: (settings) =>
+    `One finished stream of ${settings.catchUp.chunks.toLocaleString('en')} chunks; ${settings.catchUp.readers} readers start from the beginning at once (each its own connection) → time until all have every chunk. Then a new reader resumes at seq ${settings.catchUp.resumeAt.toLocaleString('en')} → time to its first chunk, connection included (median of ${settings.catchUp.resumeRepeats}).`,
+  cells: () => SYSTEMS.map((system) => ({ system, variant: '' })),
+  notApplicable: {
+    'resumable-stream': 'keeps no finished stream: resumeExistingStream returns null once the producer is done',
+    'socketio-1': 'a floor for ingest only',
+    'socketio-64': 'a floor for ingest only',
+    'redis-xadd': 'a floor for ingest only',
+  },
+  columns: [
+    { key: 'allMs', label: 'all readers done ms', digits: 0, better: 'lower' },
+    { key: 'resumeFirstChunkMs', label: 'resume → first chunk ms', digits: 1, better: 'lower' },
+  ],
+  async measure(cell, settings) {
+    const { chunks, readers, resumeAt, resumeRepeats } = settings.catchUp;
+    return withSystem(cell.system, settings, 'catch-up', async (running) => {
+      const prefix = uniquePrefix();
+      if (cell.system === 'durable-streams') {
+        const target = { url: running.url, prefix };
+        const filled = (await within(startWorker('ds.fill', { ...target, name: 'finished', chunks, resumeAt }).result, 120_000, 'fill')) as {
+          resumeOffset: string;
+        };
+        return (await within(
+          startWorker('ds.catch-up', { ...target, name: 'finished', readers, chunks, resumeOffset: filled.resumeOffset, resumeRepeats }).result,
+          120_000,
+          'catch-up',
+        )) as Record<string, number>;
+      }
+      const target = { url: running.url, apiKey: API_KEY, prefix };
+      const streamId = `${prefix}-finished`;
+      await within(startWorker('ss.fill', { ...target, streamId, chunks }).result, 120_000, 'fill');
+      return (await within(startWorker('ss.catch-up', { ...target, streamId, readers, chunks, resumeAt, resumeRepeats }).result, 120_000, 'catch-up')) as Record<
+        string,
+        number
+      >;
+    });
+  },
+};

@@ -1,0 +1,101 @@
+/** Shared by live latency and fan-out: producers write timed chunks, readers in other processes measure send→receive. */
+import { Histogram, type HistogramData, nowUs } from '../lib/histogram.js';
+import { sleep } from '../lib/stats.js';
+import { type WorkerProcess, startWorker } from '../lib/processes.js';
+import type { Settings } from '../settings.js';
+import { API_KEY, type SystemId } from '../systems.js';
+import type { Metrics } from './scenario.js';
+import { uniquePrefix, withSystem, within } from './with-system.js';
+
+const DRIVER: Partial<Record<SystemId, string>> = {
+  'relay-memory': 'ss',
+  'relay-redis': 'ss',
+  'durable-streams': 'ds',
+  'resumable-stream': 'rs',
+};
+
+/** What one live run looks like. */
+export interface LivePlan {
+  streams: number;
+  rate: number;
+  durationMs: number;
+  /** Chunks sent (and delivered) before measuring starts. */
+  warmupMs: number;
+  /** Readers per stream. */
+  readersPerStream: number;
+  readerProcesses: number;
+}
+
+function streamNames(system: SystemId, prefix: string, streams: number): string[] {
+  return Array.from({ length: streams }, (_, index) => {
+    if (system === 'durable-streams') return String(index);
+    if (system === 'resumable-stream') return `s-${index}`;
+    return `${prefix}-${index}`;
+  });
+}
+
+/** Runs one live delivery measurement of `system`. */
+export async function measureLive(system: SystemId, settings: Settings, plan: LivePlan, label: string): Promise<Metrics> {
+  const driver = DRIVER[system];
+  if (!driver) throw new Error(`${system} has no live driver`);
+  return withSystem(system, settings, label, async (running) => {
+    const prefix = uniquePrefix();
+    const target = { url: running.url, apiKey: API_KEY, prefix, redisUrl: running.redisUrl };
+    const producer = startWorker(`${driver}.produce-live`, { ...target, streams: plan.streams, rate: plan.rate, warmupMs: plan.warmupMs, durationMs: plan.durationMs });
+    const readers: WorkerProcess[] = [];
+    try {
+      await within(producer.waitFor('prepared'), 120_000, 'live producer setup');
+      const names = streamNames(system, prefix, plan.streams);
+      const all: string[] = [];
+      for (let copy = 0; copy < plan.readersPerStream; copy++) all.push(...names);
+      for (let process = 0; process < plan.readerProcesses; process++) {
+        const share = all.filter((_, index) => index % plan.readerProcesses === process);
+        readers.push(startWorker(`${driver}.read-live`, { ...target, streamIds: share, names: share }));
+      }
+      await within(Promise.all(readers.map((reader) => reader.waitFor('ready'))), 120_000, 'live readers setup');
+      producer.signal('go');
+      await sleep(plan.warmupMs);
+      const cpuBefore = running.cpu();
+      const producerCpuBefore = producer.cpu();
+      const readersCpuBefore = readers.map((reader) => reader.cpu() * 1000);
+      const goAt = nowUs();
+      const produced = (await within(producer.result, plan.durationMs + plan.warmupMs + 60_000, 'live producer')) as { sent: number };
+      const cpuSeconds = running.cpu() - cpuBefore;
+      const producerCpuSeconds = producer.cpu() - producerCpuBefore;
+      // Readers finish when their streams end; whatever has not arrived 3 s after the last write counts as lost.
+      const stop = setTimeout(() => {
+        for (const reader of readers) reader.signal('stop');
+      }, 3000);
+      const results = (await within(Promise.all(readers.map((reader) => reader.result)), 60_000, 'live readers').finally(() => clearTimeout(stop))) as Array<{
+        histogram: HistogramData;
+        received: number;
+        lastAt: number;
+        cpuMs: number;
+      }>;
+      const readersCpuSeconds = results.map((result, index) => (result.cpuMs - readersCpuBefore[index]!) / 1000);
+      const histogram = new Histogram();
+      let received = 0;
+      let lastAt = goAt;
+      for (const result of results) {
+        histogram.merge(result.histogram);
+        received += result.received;
+        lastAt = Math.max(lastAt, result.lastAt);
+      }
+      const expected = produced.sent * plan.readersPerStream;
+      if (process.env.BENCH_DEBUG) console.error(running.main.output().split('\n').filter((line) => line.startsWith('[eld]')).join('\n'));
+      return {
+        p50Ms: histogram.percentile(0.5) / 1000,
+        p99Ms: histogram.percentile(0.99) / 1000,
+        p999Ms: histogram.percentile(0.999) / 1000,
+        deliveredPerSec: received / ((lastAt - goAt) / 1e6),
+        lostPct: expected === 0 ? 0 : (Math.max(0, expected - received) / expected) * 100,
+        cpuPct: (cpuSeconds / ((lastAt - goAt) / 1e6)) * 100,
+        producerCpuPct: (producerCpuSeconds / (plan.durationMs / 1000)) * 100,
+        readerCpuPct: (Math.max(...readersCpuSeconds) / (plan.durationMs / 1000)) * 100,
+        sent: produced.sent,
+      };
+    } finally {
+      await Promise.all([producer, ...readers].map((worker) => worker.stop()));
+    }
+  });
+}

@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The relay's Prometheus metrics, in a registry of its own (several relays in one process, as in
+ * tests, never clash). Counters are bumped per frame, not per chunk, to stay off the hot path.
+ */
+export class RelayMetrics {
+  readonly registry = new Registry();
+  readonly chunksStored = new Counter({
+    name: 'ss_relay_chunks_received_total',
+    help: 'Chunks received from producers and acknowledged after the store held them (resends included).',
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({
+    name: 'ss_relay_errors_total',
+    help: 'Typed errors answered to clients, by code.',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly appendSeconds = new Histogram({
+    name: 'ss_relay_store_append_seconds',
+    help: 'Time the store took to hold a producer frame (the part of the ack latency the relay adds).',
+    buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly streamsEnded = new Counter({
+    name: 'ss_relay_streams_ended_total',
+    help: 'Streams ended through this relay, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /**
+   * @param gauges - live values read at scrape time: connections by role and streams with readers.
+   */
+  constructor(gauges: { connections: () => { producer: number; consumer: number }; streamsWithReaders: () => number }) {
+    new Gauge({
+      name: 'ss_relay_connections',
+      help: 'Open Socket.IO connections, by role.',
+      labelNames: ['role'] as const,
+      registers: [this.registry],
+      collect() {
+        const counts = gauges.connections();
+        this.set({ role: 'producer' }, counts.producer);
+        this.set({ role: 'consumer' }, counts.consumer);
+      },
+    });
+    new Gauge({
+      name: 'ss_relay_streams_with_readers',
+      help: 'Streams with at least one reader on this relay.',
+      registers: [this.registry],
+      collect() {
+        this.set(gauges.streamsWithReaders());
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'ss_relay_' });
+  }
+
+  /** The exposition text and its content type, for `GET /metrics`. */
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
