@@ -18,7 +18,7 @@ export const FULL: Settings = {
   runs: 3,
   ingest: { streamCounts: [1, 100, 1000], chunks: 2000, capMs: 5000 },
   live: { streams: 500, rate: 50, warmupMs: 2000, durationMs: 30_000, readerProcesses: 1 },
-  fanOut: { readers: 1000, rate: 50, warmupMs: 2000, durationMs: 6000, readerProcesses: 2 },
+  fanOut: { readers: 1000, rate: 50, warmupMs: 2000, durationMs: 5000, readerProcesses: 2 },
   catchUp: { readers: 50, chunks: 10_000, resumeAt: 9000, resumeRepeats: 5 },
   idle: { streams: 10_000 },
   start: { repeats: 20 },
