@@ -4,7 +4,7 @@ import { sleep } from '../lib/stats.js';
 import { type WorkerProcess, startWorker } from '../lib/processes.js';
 import type { Settings } from '../settings.js';
 import { API_KEY, type SystemId } from '../systems.js';
-import type { Metrics } from './scenario.js';
+import type { Metrics, Scenario } from './scenario.js';
 import { uniquePrefix, withSystem, within } from './with-system.js';
 
 const DRIVER: Partial<Record<SystemId, string>> = {
@@ -15,6 +15,20 @@ const DRIVER: Partial<Record<SystemId, string>> = {
 };
 
 /** What one live run looks like. */
+/** Systems, rows and columns shared by the live-latency and fan-out scenarios (both measured by {@link measureLive}). */
+export const LIVE_SCENARIO_TABLE: Pick<Scenario, 'cells' | 'notApplicable' | 'columns'> = {
+  cells: () => (['relay-memory', 'relay-redis', 'durable-streams', 'resumable-stream'] as SystemId[]).map((system) => ({ system, variant: '' })),
+  notApplicable: { 'socketio-1': 'a floor for ingest only', 'socketio-64': 'a floor for ingest only', 'redis-xadd': 'a floor for ingest only' },
+  columns: [
+    { key: 'p50Ms', label: 'p50 ms', digits: 1, better: 'lower' },
+    { key: 'p99Ms', label: 'p99 ms', digits: 1, better: 'lower' },
+    { key: 'p999Ms', label: 'p99.9 ms', digits: 1, better: 'lower' },
+    { key: 'deliveredPerSec', label: 'delivered/s', digits: 0, better: 'higher' },
+    { key: 'lostPct', label: 'lost %', digits: 1, better: 'lower' },
+    { key: 'cpuPct', label: 'server CPU %', digits: 0, better: 'lower' },
+  ],
+};
+
 export interface LivePlan {
   streams: number;
   rate: number;
