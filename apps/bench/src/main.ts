@@ -35,7 +35,7 @@ async function unavailableSystems(): Promise<Record<string, string>> {
   const redis = spawnSync(process.env.REDIS_SERVER_BIN ?? 'redis-server', ['--version'], { stdio: 'ignore' });
   if (redis.error || redis.status !== 0) {
     const why = 'redis-server is not installed (apt-get install redis-server, or set REDIS_SERVER_BIN)';
-    for (const system of ['relay-redis', 'resumable-stream', 'redis-xadd']) unavailable[system] = why;
+    for (const system of ['relay-redis', 'relay-redis-2', 'resumable-stream', 'redis-xadd']) unavailable[system] = why;
   }
   for (const [system, module] of [
     ['durable-streams', '@durable-streams/server'],

@@ -1,6 +1,7 @@
 /** Markdown tables of a bench run (printed to the console and written next to the JSON). */
 import type { BenchResults } from './results.js';
-import { SYSTEMS } from './systems.js';
+import { FLOORS_INGEST_ONLY } from './scenarios/scenario.js';
+import { SYSTEMS, type SystemId } from './systems.js';
 
 /** Formats a number with thousands separators and `digits` decimals; `–` for NaN. */
 export function formatNumber(value: number | null | undefined, digits: number): string {
@@ -51,7 +52,8 @@ export function markdownReport(results: BenchResults): string {
       if (failed && Object.keys(row.median).length === 0) cells.splice(0, cells.length, ...scenario.columns.map(() => 'failed'));
       lines.push(`| ${[row.label, ...(hasVariant ? [row.variant.replace(/ streams?$/, '')] : []), ...cells].join(' | ')} |`);
     }
-    const skipped = Object.entries(scenario.notApplicable).filter(([, why]) => !why.startsWith('a floor'));
+    // The floors' absence from every scenario but ingest goes without saying.
+    const skipped = Object.entries(scenario.notApplicable).filter(([system, why]) => FLOORS_INGEST_ONLY[system as SystemId] !== why);
     for (const [system, why] of skipped) {
       const label = SYSTEMS[system as keyof typeof SYSTEMS].label;
       lines.push(`| ${label} | ${hasVariant ? '– | ' : ''}n/a: ${why} |${' |'.repeat(Math.max(0, scenario.columns.length - 1))}`);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { type ServerProcess, startServer } from './lib/processes.js';
 import { startRedis } from './lib/redis-server.js';
 
-export type SystemId = 'relay-memory' | 'relay-redis' | 'durable-streams' | 'resumable-stream' | 'socketio-1' | 'socketio-64' | 'redis-xadd';
+export type SystemId = 'relay-memory' | 'relay-redis' | 'relay-redis-2' | 'durable-streams' | 'resumable-stream' | 'socketio-1' | 'socketio-64' | 'redis-xadd';
 
 /** The API key the relay is started with. */
 export const API_KEY = 'bench-api-key';
@@ -19,6 +19,8 @@ export interface RunningSystem {
   url: string;
   /** The Redis URL, for systems that use one. */
   redisUrl?: string;
+  /** Where readers connect, when not at `url` (two relays: producers on one, readers on the other). */
+  readerUrl?: string;
   /** The main server process (the one whose memory is reported). */
   main: ServerProcess;
   /** Every server process (CPU is summed over them). */
@@ -53,11 +55,41 @@ function running(url: string, servers: ServerProcess[], redisUrl?: string): Runn
   };
 }
 
-async function startRelay(nodeArgs: string[], redis: ServerProcess | undefined): Promise<RunningSystem> {
+/** What every server here prints once it listens (ss-relay, and the scripts in `servers/`). */
+const LISTENING = /listening on (http:\/\/\S+)/;
+
+/** One of this package's server scripts (`dist/servers/<script>`), alone. */
+async function startServerScript(name: string, script: string, nodeArgs: string[]): Promise<RunningSystem> {
+  const server = await startServer(name, process.execPath, [...nodeArgs, join(here, 'servers', script)], LISTENING);
+  return running(server.url, [server]);
+}
+
+/** A redis-server alone (the peers and the floor that are a Redis client in the load generator). */
+async function startRedisAlone(): Promise<RunningSystem> {
+  const redis = await startRedis();
+  return running(redis.url, [redis], redis.url);
+}
+
+function startRelayProcess(nodeArgs: string[], redis: ServerProcess | undefined): Promise<ServerProcess> {
   const args = [...nodeArgs, relayCli, '--port', '0', '--host', '127.0.0.1', '--api-key', API_KEY];
   if (redis) args.push('--redis', redis.url);
-  const relay = await startServer('ss-relay', process.execPath, args, /listening on (http:\/\/\S+)/);
+  return startServer('ss-relay', process.execPath, args, LISTENING);
+}
+
+async function startRelay(nodeArgs: string[], redis: ServerProcess | undefined): Promise<RunningSystem> {
+  const relay = await startRelayProcess(nodeArgs, redis);
   return running(relay.url, redis ? [relay, redis] : [relay], redis?.url);
+}
+
+/** Starts a redis-server, then `start` on it; stops the redis-server again when `start` fails. */
+async function onFreshRedis(start: (redis: ServerProcess) => Promise<RunningSystem>): Promise<RunningSystem> {
+  const redis = await startRedis();
+  try {
+    return await start(redis);
+  } catch (error) {
+    await redis.stop();
+    throw error;
+  }
 }
 
 export const SYSTEMS: Record<SystemId, System> = {
@@ -69,39 +101,35 @@ export const SYSTEMS: Record<SystemId, System> = {
   'relay-redis': {
     id: 'relay-redis',
     label: 'ss-relay (Redis)',
-    async start(nodeArgs = []) {
-      const redis = await startRedis();
-      try {
-        return await startRelay(nodeArgs, redis);
-      } catch (error) {
-        await redis.stop();
-        throw error;
-      }
-    },
+    start: (nodeArgs = []) => onFreshRedis((redis) => startRelay(nodeArgs, redis)),
+  },
+  'relay-redis-2': {
+    id: 'relay-redis-2',
+    label: 'ss-relay ×2 (Redis; written on A, read on B)',
+    start: (nodeArgs = []) =>
+      onFreshRedis(async (redis) => {
+        const writer = await startRelayProcess(nodeArgs, redis);
+        const reader = await startRelayProcess([], redis).catch(async (error: unknown) => {
+          await writer.stop();
+          throw error;
+        });
+        return { ...running(writer.url, [writer, reader, redis], redis.url), readerUrl: reader.url };
+      }),
   },
   'durable-streams': {
     id: 'durable-streams',
     label: 'Durable Streams (Node server, memory)',
-    async start(nodeArgs = []) {
-      const server = await startServer('durable-streams', process.execPath, [...nodeArgs, join(here, 'servers', 'durable-streams-server.js')], /listening on (http:\/\/\S+)/);
-      return running(server.url, [server]);
-    },
+    start: (nodeArgs = []) => startServerScript('durable-streams', 'durable-streams-server.js', nodeArgs),
   },
   'resumable-stream': {
     id: 'resumable-stream',
     label: 'resumable-stream (Redis)',
-    async start() {
-      const redis = await startRedis();
-      return running(redis.url, [redis], redis.url);
-    },
+    start: startRedisAlone,
   },
   'socketio-1': {
     id: 'socketio-1',
     label: 'floor: Socket.IO ack, 1 msg/emit',
-    async start(nodeArgs = []) {
-      const server = await startServer('socketio-floor', process.execPath, [...nodeArgs, join(here, 'servers', 'socketio-floor-server.js')], /listening on (http:\/\/\S+)/);
-      return running(server.url, [server]);
-    },
+    start: (nodeArgs = []) => startServerScript('socketio-floor', 'socketio-floor-server.js', nodeArgs),
   },
   'socketio-64': {
     id: 'socketio-64',
@@ -111,9 +139,6 @@ export const SYSTEMS: Record<SystemId, System> = {
   'redis-xadd': {
     id: 'redis-xadd',
     label: 'floor: Redis XADD, pipelined',
-    async start() {
-      const redis = await startRedis();
-      return running(redis.url, [redis], redis.url);
-    },
+    start: startRedisAlone,
   },
 };

@@ -120,6 +120,8 @@ describe('resuming after the connection is cut', () => {
     await writeRange(producer, 'kicked', 100, 200);
     await producer.end('kicked');
     expect(await text).toBe(expectedText(0, 200));
+    // The new connection asks for chunk 100 on: in its handshake (which starts the delivery), then in its subscribe.
+    await until(() => fixture.subscribes.length === 2, 5_000, 'the subscribe of the new connection');
     expect(fixture.subscribes.map((entry) => entry.fromSeq)).toEqual([0, 100]);
   });
 

@@ -117,6 +117,12 @@ export interface ConsumerAuth {
   role: 'consumer';
   token: string;
   version?: typeof PROTOCOL_VERSION;
+  /**
+   * Start this subscription with the connection (saves a round trip on every connect and
+   * reconnect). The reader still sends the same `consumer:subscribe` once connected: a relay that
+   * started it already only answers it; an older relay, which ignores this field, serves it then.
+   */
+  subscribe?: ConsumerSubscribe;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,6 +165,13 @@ export interface MuxOpen {
   overwrite?: boolean;
   /** Re-attach to an open stream after a reconnect instead of refusing it as `STREAM_EXISTS`. */
   resume?: boolean;
+  /**
+   * The producer's own random id for this stream, the same in every open of it. The relay keeps
+   * it with the stream; a `resume` carrying another one (or one for a stream opened without one)
+   * is refused with `STREAM_EXISTS`. So a producer whose first open was lost with its connection,
+   * and which therefore resumes, never attaches to an older stream that had the same id.
+   */
+  openId?: string;
 }
 /** Answer to `mux:open`: where the stream stands, so a resuming producer resends from `lastSeq + 1`. */
 export type MuxOpenAck = AckResult<{ info: StreamInfo }>;
@@ -304,8 +317,13 @@ export function parseProducerEndV1(value: unknown): ProducerEndV1 {
 
 /** Validates `mux:open`. */
 export function parseMuxOpen(value: unknown): MuxOpen {
-  if (!isRecord(value)) throw badRequest('mux:open', '{ streamId: string, overwrite?: boolean, resume?: boolean }');
-  return { streamId: assertStreamId(value.streamId), overwrite: value.overwrite === true, resume: value.resume === true };
+  const shape = '{ streamId: string, overwrite?: boolean, resume?: boolean, openId?: string of 1-64 characters }';
+  if (!isRecord(value)) throw badRequest('mux:open', shape);
+  const { openId } = value;
+  if (openId !== undefined && !(typeof openId === 'string' && openId.length > 0 && openId.length <= 64)) throw badRequest('mux:open', shape);
+  const open: MuxOpen = { streamId: assertStreamId(value.streamId), overwrite: value.overwrite === true, resume: value.resume === true };
+  if (openId !== undefined) open.openId = openId;
+  return open;
 }
 
 /** Validates `mux:chunks`. */

@@ -64,6 +64,17 @@ describe('createTokenHandler', () => {
     await expect(withContext(post('{"streamId":"ann-chat"}'), { user: 'broken' })).rejects.toThrow('session store down');
   });
 
+  it('takes the API key from a function on each request, and answers 500 while there is none', async () => {
+    let configured: string | undefined;
+    const lazy = createTokenHandler({ apiKey: () => configured, authorize: () => true });
+    const missing = await lazy(post('{"streamId":"a"}'));
+    expect(missing.status).toBe(500);
+    expect(await missing.json()).toMatchObject({ error: { code: 'INTERNAL', message: expect.stringMatching(/returned no key/) } });
+    configured = apiKey;
+    const { token } = (await (await lazy(post('{"streamId":"a"}'))).json()) as { token: string };
+    expect((await verifyClientToken(token, { apiKeys: [apiKey] })).streamIds).toEqual(['a']);
+  });
+
   it('refuses missing options when it is created', () => {
     expect(() => createTokenHandler({ apiKey: '', authorize: () => true })).toThrow(/apiKey is required/);
     expect(() => createTokenHandler({ apiKey } as never)).toThrow(/authorize/);

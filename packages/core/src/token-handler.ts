@@ -9,8 +9,12 @@ import { isValidStreamId } from './protocol.js';
 
 /** Options of `tokenHandler` (every adapter) and {@link createTokenHandler}. */
 export interface TokenHandlerOptions<R = Request> {
-  /** The API key the relay is configured with; tokens are minted from it locally. */
-  apiKey: string;
+  /**
+   * The API key the relay is configured with; tokens are minted from it locally. A function is
+   * called on each request instead, so a module can create the handler before the key exists
+   * (Next.js evaluates route modules during `next build`, where secrets are usually absent).
+   */
+  apiKey: string | (() => string | undefined);
   /**
    * Decides whether the caller may read `streamId` (called once per requested id). Return `true` to
    * allow; anything else answers 403. Throw a `StreamstraightError` to answer with its status.
@@ -82,15 +86,25 @@ async function readStreamIds(request: Request): Promise<string[]> {
  * ```
  */
 export function createTokenHandler<R = Request>(options: TokenHandlerOptions<R>): (request: Request, context?: R) => Promise<Response> {
-  if (typeof options !== 'object' || options === null || typeof options.apiKey !== 'string' || options.apiKey === '') {
-    throw new StreamstraightError('BAD_REQUEST', 'tokenHandler: apiKey is required (the API key the relay is configured with).');
+  if (typeof options !== 'object' || options === null || !((typeof options.apiKey === 'string' && options.apiKey !== '') || typeof options.apiKey === 'function')) {
+    throw new StreamstraightError('BAD_REQUEST', 'tokenHandler: apiKey is required (the API key the relay is configured with, or a function that returns it).');
   }
   if (typeof options.authorize !== 'function') {
     throw new StreamstraightError('BAD_REQUEST', 'tokenHandler: authorize(request, streamId) is required; return true to allow a stream.');
   }
-  const { apiKey, authorize, expiresIn, cancel = false } = options;
+  const { authorize, expiresIn, cancel = false } = options;
+  const keyOption = options.apiKey;
+  const currentKey = (): string => {
+    const apiKey = typeof keyOption === 'function' ? keyOption() : keyOption;
+    if (typeof apiKey !== 'string' || apiKey === '') {
+      // The app's configuration, not the caller, is at fault: 500, and say what to set.
+      throw new StreamstraightError('INTERNAL', 'tokenHandler: the apiKey function returned no key. Set the API key in the environment the app runs in.');
+    }
+    return apiKey;
+  };
   return async (request, context) => {
     try {
+      const apiKey = currentKey();
       const streamIds = await readStreamIds(request);
       for (const streamId of streamIds) {
         if ((await authorize(context ?? (request as R), streamId)) !== true) {

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `ss-relay`: runs the relay with the embedded memory store, or the Redis store with --redis.
+// `ss-relay`: runs the relay with the embedded memory store, or the Redis store with --redis
+// (one Redis) or --redis-cluster (a Redis Cluster).
 import { parseArgs } from 'node:util';
 import { createRelay } from './relay.js';
 import { parseDuration } from './parse-duration.js';
-import { redisStore } from './store/redis-store.js';
+import { parseClusterNodes } from './store/redis-cluster-nodes.js';
+import { type RedisStoreOptions, redisStore } from './store/redis-store.js';
 import type { StreamStore } from './store/stream-store.js';
 
 const USAGE = `Usage: ss-relay [options]
@@ -17,6 +19,8 @@ Options:
   --max-chunk-bytes <n>      largest chunk accepted (default 262144)
   --redis <url>              keep streams in Redis (redis://[user:pass@]host:port[/db]; env SS_REDIS_URL);
                              several relays sharing one Redis serve the same streams. Default: in memory
+  --redis-cluster <nodes>    keep streams in a Redis Cluster instead: seed nodes, comma separated, each
+                             host:port or redis://[user:pass@]host:port (env SS_REDIS_CLUSTER_NODES)
   --redis-prefix <p>         prefix of every Redis key (default ss:, env SS_REDIS_PREFIX)
   -h, --help                 show this help
 
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
     'inactivity-timeout': { type: 'string' },
     'max-chunk-bytes': { type: 'string' },
     redis: { type: 'string' },
+    'redis-cluster': { type: 'string' },
     'redis-prefix': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   } as const;
@@ -81,22 +86,48 @@ async function main(): Promise<void> {
   const ttlMs = durationOption('ttl', values.ttl ?? process.env.SS_TTL);
   const inactivityTimeoutMs = durationOption('inactivity-timeout', values['inactivity-timeout'] ?? process.env.SS_INACTIVITY_TIMEOUT);
   const redisUrl = values.redis ?? (process.env.SS_REDIS_URL || undefined);
-  let store: StreamStore | undefined;
-  let storeName = 'memory store';
-  if (redisUrl !== undefined) {
+  const clusterList = values['redis-cluster'] ?? (process.env.SS_REDIS_CLUSTER_NODES || undefined);
+  if (redisUrl !== undefined && clusterList !== undefined) {
+    fail('give --redis (one Redis, env SS_REDIS_URL) or --redis-cluster (a Redis Cluster, env SS_REDIS_CLUSTER_NODES), not both.');
+  }
+  /** Where the Redis store connects, how to name it, and what to check when it cannot. */
+  let redis: { options: RedisStoreOptions; where: string; name: string; check: string } | undefined;
+  if (clusterList !== undefined) {
+    const clusterNodes = clusterList
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    let shown = '';
+    try {
+      shown = parseClusterNodes(clusterNodes).shown;
+    } catch (error) {
+      fail(`--redis-cluster: ${(error as Error).message}`);
+    }
+    redis = {
+      options: { clusterNodes },
+      where: `the Redis Cluster at ${shown}`,
+      name: `Redis Cluster store at ${shown}`,
+      check: '--redis-cluster / SS_REDIS_CLUSTER_NODES and that the cluster is up',
+    };
+  } else if (redisUrl !== undefined) {
     const shownUrl = withoutPassword(redisUrl);
     if (shownUrl === undefined) fail(`--redis must be a URL like redis://localhost:6379, got "${redisUrl}".`);
+    redis = { options: { url: redisUrl }, where: `Redis at ${shownUrl}`, name: `Redis store at ${shownUrl}`, check: '--redis / SS_REDIS_URL and that Redis is running' };
+  }
+  let store: StreamStore | undefined;
+  let storeName = 'memory store';
+  if (redis !== undefined) {
     try {
-      store = redisStore({ url: redisUrl, keyPrefix: values['redis-prefix'] ?? process.env.SS_REDIS_PREFIX, ttlMs, inactivityTimeoutMs });
+      store = redisStore({ ...redis.options, keyPrefix: values['redis-prefix'] ?? process.env.SS_REDIS_PREFIX, ttlMs, inactivityTimeoutMs });
     } catch (error) {
       fail((error as Error).message);
     }
     const health = await store.health();
     if (health.status !== 'ok') {
       await store.close();
-      fail(`cannot reach Redis at ${shownUrl} (${health.detail}). Check --redis / SS_REDIS_URL and that Redis is running.`);
+      fail(`cannot reach ${redis.where} (${health.detail}). Check ${redis.check}.`);
     }
-    storeName = `Redis store at ${shownUrl}`;
+    storeName = redis.name;
   }
 
   const relay = createRelay({ apiKeys, store, ttlMs, inactivityTimeoutMs, maxChunkBytes });

@@ -1,17 +1,14 @@
 // The `ss-relay` CLI as a user runs it: a real child process.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuiltCli } from './support/relay-process.js';
 
-// The CLI is tested as shipped: the built `dist/cli.js` (turbo builds it before `test`).
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+// The CLI is tested as shipped: the built `dist/cli.js` (turbo builds it before `test`; built here
+// when missing or older than the sources).
+let cli = '';
 beforeAll(() => {
-  if (!existsSync(cli)) {
-    execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@ss/relay...'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'ignore' });
-  }
+  cli = ensureBuiltCli();
 }, 120_000);
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -20,7 +17,7 @@ afterEach(() => {
 
 function run(args: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [cli, ...args], {
-    env: { ...process.env, SS_API_KEYS: '', ...env },
+    env: { ...process.env, SS_API_KEYS: '', SS_REDIS_URL: '', SS_REDIS_CLUSTER_NODES: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -73,5 +70,22 @@ describe('ss-relay CLI', () => {
     const { exited, output } = run(['--api-key', 'k', '--ttl', 'forever']);
     expect(await exited).toBe(1);
     expect(output()).toContain('--ttl must be a duration');
+  });
+
+  it('rejects a malformed --redis-cluster node list, and --redis together with --redis-cluster', async () => {
+    const malformed = run(['--api-key', 'k', '--redis-cluster', '127.0.0.1:7000,redis-2']);
+    expect(await malformed.exited).toBe(1);
+    expect(malformed.output()).toContain('--redis-cluster: Redis Cluster node "redis-2" is not host:port');
+    const both = run(['--api-key', 'k', '--redis', 'redis://127.0.0.1:6379'], { SS_REDIS_CLUSTER_NODES: '127.0.0.1:7000' });
+    expect(await both.exited).toBe(1);
+    expect(both.output()).toContain('not both');
+  });
+
+  it('exits 1 with a clear message when the Redis Cluster cannot be reached, never printing its password', async () => {
+    const { exited, output } = run(['--api-key', 'k', '--port', '0', '--redis-cluster', 'redis://:hunter2@127.0.0.1:1,127.0.0.1:2']);
+    expect(await exited).toBe(1);
+    expect(output()).toContain('cannot reach the Redis Cluster at 127.0.0.1:1,127.0.0.1:2');
+    expect(output()).toContain('ECONNREFUSED');
+    expect(output()).not.toContain('hunter2');
   });
 });

@@ -3,50 +3,21 @@
 // 50 streams are being produced through it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mintClientToken, type StreamstraightServer, streamstraightServer } from '@ss/core';
-import { io, type Socket } from 'socket.io-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRelay, type Relay, redisStore, type StreamStore } from '../src/index.js';
+import { io } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisStore } from '../src/index.js';
+import { close, useCleanups } from './support/cleanups.js';
 import { connectReader, readToEnd } from './support/raw-clients.js';
 import { type RedisServer, redisServerMissing, startRedisServer } from './support/redis-server.js';
-import { type RelayProcess, ensureBuiltCli, startRelayProcess } from './support/relay-process.js';
-import { startTcpBalancer, type TcpBalancer } from './support/tcp-balancer.js';
+import { ensureBuiltCli, startRelayProcess } from './support/relay-process.js';
+import { startTcpBalancer } from './support/tcp-balancer.js';
+import { startTestRelay } from './support/test-relay.js';
+import { encoded, tokens } from './support/tokens.js';
+import { until } from './support/until.js';
 
 const API_KEYS = ['multi-key-0', 'multi-key-1', 'multi-key-2', 'multi-key-3'];
 const API_KEY = API_KEYS[0]!;
-const relays: Relay[] = [];
-const processes: RelayProcess[] = [];
-const producers: StreamstraightServer[] = [];
-const sockets: Socket[] = [];
-const balancers: TcpBalancer[] = [];
-const stores: StreamStore[] = [];
-
-afterEach(async () => {
-  await Promise.all(producers.splice(0).map((producer) => producer.disconnect()));
-  for (const socket of sockets.splice(0)) socket.close();
-  await Promise.all(balancers.splice(0).map((balancer) => balancer.close()));
-  await Promise.all(processes.splice(0).map((relay) => relay.kill('SIGKILL')));
-  await Promise.all(relays.splice(0).map((relay) => relay.close()));
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-});
-
-const token = (index: number) => `token-${index} `;
-const encoded = (count: number) => Array.from({ length: count }, (_, index) => JSON.stringify(token(index)));
-
-/** `count` tokens, pausing `pauseMs` every `every` tokens so the stream is live for a while. */
-async function* tokens(count: number, every: number, pauseMs: number) {
-  for (let index = 0; index < count; index++) {
-    if (index % every === 0) await sleep(pauseMs);
-    yield token(index);
-  }
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const later = useCleanups();
 
 /**
  * A reader that survives its relay: on a disconnect, a handshake that does not finish, or a stream
@@ -59,8 +30,7 @@ async function follow(url: string, streamId: string, timeoutMs = 30_000): Promis
   let connections = 0;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, timeout: 3_000, auth: { role: 'consumer', token } });
-    sockets.push(socket);
+    const socket = later(io(url, { transports: ['websocket'], reconnection: false, forceNew: true, timeout: 3_000, auth: { role: 'consumer', token } }), close);
     const outcome = await new Promise<{ end: { reason: string; lastSeq: number } } | { retry: true }>((resolve, reject) => {
       // A relay killed during the handshake can leave the client waiting: give up and reconnect.
       const watchdog = setTimeout(() => resolve({ retry: true }), 4_000);
@@ -107,27 +77,20 @@ describe.skipIf(redisServerMissing)('several relays, one Redis', () => {
     await server?.stop();
   });
 
-  async function startRelay() {
-    const relay = createRelay({ apiKeys: API_KEYS, log: () => {}, store: redisStore({ url: server.url }) });
-    relays.push(relay);
-    const { url } = await relay.listen(0);
-    return { relay, url };
-  }
+  const startRelay = () => startTestRelay(later, { apiKeys: API_KEYS, store: redisStore({ url: server.url }) });
 
   it('the producer writes through relay A; readers on A and B get every chunk in order; a reader moving from A to B resumes exactly', async () => {
     const a = await startRelay();
     const b = await startRelay();
-    const producer = await streamstraightServer({ apiKey: API_KEY, baseUrl: a.url }, { streamId: 'shared' });
-    producers.push(producer);
+    const producer = later(await streamstraightServer({ apiKey: API_KEY, baseUrl: a.url }, { streamId: 'shared' }), (producer) => producer.disconnect());
     const streaming = producer.stream(tokens(3_000, 50, 2));
-    await waitFor(async () => (await a.relay.store.info('shared')) !== undefined, 'the stream to open');
+    await until(async () => (await a.relay.store.info('shared')) !== undefined, 'the stream to open', 15_000);
 
-    const readerA = connectReader(a.url, API_KEY, ['shared']).then((socket) => readToEnd(sockets[sockets.push(socket) - 1]!, 'shared'));
-    const readerB = connectReader(b.url, API_KEY, ['shared']).then((socket) => readToEnd(sockets[sockets.push(socket) - 1]!, 'shared'));
+    const readerA = connectReader(a.url, API_KEY, ['shared']).then((socket) => readToEnd(later(socket, close), 'shared'));
+    const readerB = connectReader(b.url, API_KEY, ['shared']).then((socket) => readToEnd(later(socket, close), 'shared'));
 
     // The mover reads on A until it has 1,000 chunks, leaves, and resumes on B from where it was.
-    const moverOnA = await connectReader(a.url, API_KEY, ['shared']);
-    sockets.push(moverOnA);
+    const moverOnA = later(await connectReader(a.url, API_KEY, ['shared']), close);
     const firstPart: string[] = [];
     await new Promise<void>((resolve, reject) => {
       moverOnA.on('stream:chunks', (frame: { seq: number; data: string[] }) => {
@@ -140,8 +103,7 @@ describe.skipIf(redisServerMissing)('several relays, one Redis', () => {
       });
       void moverOnA.emitWithAck('consumer:subscribe', { streamId: 'shared', fromSeq: 0 });
     });
-    const moverOnB = await connectReader(b.url, API_KEY, ['shared']);
-    sockets.push(moverOnB);
+    const moverOnB = later(await connectReader(b.url, API_KEY, ['shared']), close);
     const secondPart = await readToEnd(moverOnB, 'shared', firstPart.length);
 
     await streaming;
@@ -156,14 +118,10 @@ describe.skipIf(redisServerMissing)('several relays, one Redis', () => {
 
   it('failover: relay A is SIGKILLed while 50 streams are produced through a balancer; producers finish on B; every reader gets every chunk exactly once', async () => {
     const redisArgs = ['--redis', server.url, ...API_KEYS.flatMap((key) => ['--api-key', key])];
-    const relayA = await startRelayProcess(redisArgs);
-    processes.push(relayA);
-    const relayB = await startRelayProcess(redisArgs);
-    processes.push(relayB);
-    const balancer = await startTcpBalancer([relayA.port, relayB.port]);
-    balancers.push(balancer);
-    const observer = redisStore({ url: server.url });
-    stores.push(observer);
+    const relayA = later(await startRelayProcess(redisArgs), (relay) => relay.kill('SIGKILL'));
+    const relayB = later(await startRelayProcess(redisArgs), (relay) => relay.kill('SIGKILL'));
+    const balancer = later(await startTcpBalancer([relayA.port, relayB.port]), close);
+    const observer = later(redisStore({ url: server.url }), close);
 
     const COUNT = 50;
     const CHUNKS = 600;
@@ -175,8 +133,7 @@ describe.skipIf(redisServerMissing)('several relays, one Redis', () => {
         { apiKey: API_KEYS[index % API_KEYS.length]!, baseUrl: balancer.url, retries: 20, retryBaseMs: 50, retryMaxMs: 500 },
         { streamId },
       );
-      producers.push(handle);
-      handles.push(handle);
+      handles.push(later(handle, (handle) => handle.disconnect()));
     }
     expect(balancer.connectionsByTarget.get(relayA.port)).toBe(2);
     expect(balancer.connectionsByTarget.get(relayB.port)).toBe(2);
@@ -186,10 +143,14 @@ describe.skipIf(redisServerMissing)('several relays, one Redis', () => {
     const balancedReaders = ids.map((streamId) => follow(balancer.url, streamId));
     const readersOnB = ids.map((streamId) => follow(relayB.url, streamId));
 
-    await waitFor(async () => {
-      const infos = await Promise.all(ids.map((streamId) => observer.info(streamId)));
-      return infos.every((info) => info !== undefined && info.lastSeq >= 60);
-    }, 'every stream to be under way');
+    await until(
+      async () => {
+        const infos = await Promise.all(ids.map((streamId) => observer.info(streamId)));
+        return infos.every((info) => info !== undefined && info.lastSeq >= 60);
+      },
+      'every stream to be under way',
+      15_000,
+    );
     await relayA.kill('SIGKILL');
     expect(relayA.child.signalCode).toBe('SIGKILL');
     const stillOpen = (await Promise.all(ids.map((streamId) => observer.info(streamId)))).filter((info) => info?.status === 'open');

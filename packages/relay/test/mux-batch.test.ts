@@ -2,25 +2,14 @@
 // the producer SDK's use of it (a flush of many live streams travels as one batch).
 import { streamstraightServer } from '@ss/core';
 import type { Socket } from 'socket.io-client';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, type Relay } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { close, useCleanups } from './support/cleanups.js';
 import { connectRaw, connectReader, readToEnd } from './support/raw-clients.js';
+import { startTestRelay } from './support/test-relay.js';
 
 const API_KEY = 'test-key-batch';
-const relays: Relay[] = [];
-const sockets: Socket[] = [];
-
-async function startRelay() {
-  const relay = createRelay({ apiKeys: [API_KEY], log: () => {} });
-  relays.push(relay);
-  const { url } = await relay.listen(0);
-  return { relay, url };
-}
-
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.close();
-  await Promise.all(relays.splice(0).map((relay) => relay.close()));
-});
+const later = useCleanups();
+const startRelay = () => startTestRelay(later, { apiKeys: [API_KEY] });
 
 /** A raw mux producer that also records the relay's `mux:hello`. */
 async function connectMux(url: string): Promise<{ producer: Socket; hello: Promise<unknown> }> {
@@ -32,8 +21,7 @@ async function connectMux(url: string): Promise<{ producer: Socket; hello: Promi
       hello = new Promise((resolve) => socket.once('mux:hello', resolve));
     },
   });
-  sockets.push(producer);
-  return { producer, hello };
+  return { producer: later(producer, close), hello };
 }
 
 describe('mux:batch on the wire', () => {
@@ -124,8 +112,7 @@ describe('the producer SDK batches the frames of many live streams', () => {
 
     expect(seen.batch).toBeGreaterThan(0);
     expect(seen.batch + seen.chunks).toBeLessThan(200); // one event per stream and round would be 1,000
-    const reader = await connectReader(url, API_KEY, streamIds.slice(0, 3));
-    sockets.push(reader);
+    const reader = later(await connectReader(url, API_KEY, streamIds.slice(0, 3)), close);
     for (const [index, streamId] of streamIds.slice(0, 3).entries()) {
       const read = await readToEnd(reader, streamId);
       expect(read.data).toEqual([0, 1, 2, 3, 4].map((round) => JSON.stringify(`${index}:${round}`)));

@@ -8,40 +8,22 @@ import {
   type StreamstraightServerOptions,
   streamstraightServer,
 } from '@ss/core';
-import type { Socket } from 'socket.io-client';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createRelay, memoryStore, type Relay, type StreamStore } from '../src/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { memoryStore, type Relay, type RelayOptions, type StreamStore } from '../src/index.js';
+import { close, useCleanups } from './support/cleanups.js';
 import { connectMuxProducer, connectReader, readToEnd } from './support/raw-clients.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { startTcpProxy } from './support/tcp-proxy.js';
+import { startTestRelay } from './support/test-relay.js';
+import { encoded, token } from './support/tokens.js';
+import { until } from './support/until.js';
 
 const API_KEY = 'test-key-producer';
-const relays: Relay[] = [];
-const servers: StreamstraightServer[] = [];
-const sockets: Socket[] = [];
-const proxies: TcpProxy[] = [];
-
-async function startRelay(options: Partial<Parameters<typeof createRelay>[0]> = {}) {
-  const relay = createRelay({ apiKeys: [API_KEY], log: () => {}, ...options });
-  relays.push(relay);
-  const { url, port } = await relay.listen(0);
-  return { relay, url, port };
-}
+const later = useCleanups();
+const startRelay = (options: Partial<RelayOptions> = {}) => startTestRelay(later, { apiKeys: [API_KEY], ...options });
 
 async function producer<T>(options: StreamstraightServerOptions, streamOptions: StreamOptions<T>): Promise<StreamstraightServer> {
-  const server = await streamstraightServer(options, streamOptions);
-  servers.push(server);
-  return server;
+  return later(await streamstraightServer(options, streamOptions), (server) => server.disconnect());
 }
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.disconnect()));
-  for (const socket of sockets.splice(0)) socket.close();
-  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-  await Promise.all(relays.splice(0).map((relay) => relay.close()));
-});
-
-const token = (index: number) => `token-${index} `;
-const encoded = (count: number, from = 0) => Array.from({ length: count }, (_, index) => JSON.stringify(token(from + index)));
 
 async function* tokens(count: number, options: { yieldEvery?: number; onIndex?: (index: number) => void | Promise<void> } = {}) {
   for (let index = 0; index < count; index++) {
@@ -142,12 +124,10 @@ describe('producer → relay', () => {
 
   it('survives its connection being cut several times mid-stream: every chunk stored exactly once, in order', async () => {
     const { relay, url, port } = await startRelay();
-    const proxy = await startTcpProxy(port);
-    proxies.push(proxy);
+    const proxy = later(await startTcpProxy(port), close);
     const resumes = countResumes(relay);
     const server = await producer({ apiKey: API_KEY, baseUrl: proxy.url, retryBaseMs: 20, retryMaxMs: 100 }, { streamId: 'cut' });
-    const reader = await connectReader(url, API_KEY, ['cut']);
-    sockets.push(reader);
+    const reader = later(await connectReader(url, API_KEY, ['cut']), close);
     const dropAt = new Set([700, 1500, 2300, 3100, 3900, 4700]);
     let drops = 0;
     const streaming = server.stream(
@@ -177,8 +157,7 @@ describe('producer → relay', () => {
 
   it('survives cuts at scattered moments, including right after the end is stored', async () => {
     const { relay, port } = await startRelay();
-    const proxy = await startTcpProxy(port);
-    proxies.push(proxy);
+    const proxy = later(await startTcpProxy(port), close);
     // Cuts are triggered by what the store holds, not by the clock, so every round really gets them.
     let seed = 7;
     const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) % 1_500;
@@ -217,8 +196,7 @@ describe('producer → relay', () => {
 
   it('recovers when the end frame, or only its ack, is lost with the connection', async () => {
     const { relay, port } = await startRelay();
-    const proxy = await startTcpProxy(port);
-    proxies.push(proxy);
+    const proxy = later(await startTcpProxy(port), close);
     let mode: 'drop-frame' | 'drop-ack' | 'pass' = 'drop-frame';
     const ends: string[] = [];
     relay.io.on('connection', (socket) =>
@@ -240,10 +218,40 @@ describe('producer → relay', () => {
     expect(await relay.store.read('lost-end', 0, 1000)).toEqual(encoded(100));
   });
 
+  it('never resumes into another producer’s stream with the same id when its first open was lost', async () => {
+    const { relay, url, port } = await startRelay();
+    // Producer A holds the stream "reused" open, on its own direct connection.
+    const holder = await producer({ apiKey: API_KEY, baseUrl: url }, { streamId: 'reused' });
+    const writerA = holder.streamWriter<string>();
+    await writerA.send('a-0');
+    await until(async () => (await relay.store.info('reused'))?.lastSeq === 0, "A's first chunk");
+    // Producer B, through a proxy, starts a stream with the same id; its first open is lost with
+    // its connection, so it comes back with a resume.
+    const proxy = later(await startTcpProxy(port), close);
+    let dropped = 0;
+    relay.io.on('connection', (socket) =>
+      socket.use(([event, payload], next) => {
+        if (event === 'mux:open' && (payload as { resume?: boolean }).resume !== true && dropped === 0) {
+          dropped++;
+          proxy.dropConnections();
+          return; // the relay never sees this open
+        }
+        next();
+      }),
+    );
+    const intruder = await producer({ apiKey: API_KEY, baseUrl: proxy.url, retryBaseMs: 10, retryMaxMs: 50 }, { streamId: 'reused' });
+    // Refused as its create would have been; A's lease was never taken.
+    expect((await caught(intruder.stream(['b-0', 'b-1']))).code).toBe('STREAM_EXISTS');
+    expect(dropped).toBe(1);
+    await writerA.send('a-1');
+    await writerA.close();
+    expect(await relay.store.read('reused', 0, 10)).toEqual(['"a-0"', '"a-1"']);
+    expect(await relay.store.info('reused')).toMatchObject({ status: 'ended', lastSeq: 1, endReason: 'completed' });
+  });
+
   it('rejects with RELAY_UNAVAILABLE when the relay stays unreachable beyond the retry budget', async () => {
     const { port } = await startRelay();
-    const proxy = await startTcpProxy(port);
-    proxies.push(proxy);
+    const proxy = later(await startTcpProxy(port), close);
     const server = await producer({ apiKey: API_KEY, baseUrl: proxy.url, retries: 3, retryBaseMs: 10, retryMaxMs: 20 }, { streamId: 'unreachable' });
     const writer = server.streamWriter();
     for (let index = 0; index < 10; index++) await writer.send(index);
@@ -317,8 +325,7 @@ describe('producer → relay', () => {
     }
     const streaming = server.stream(slow());
     await vi.waitFor(async () => expect((await relay.store.info('to-cancel'))?.lastSeq).toBeGreaterThanOrEqual(3));
-    const reader = await connectReader(url, API_KEY, ['to-cancel'], true);
-    sockets.push(reader);
+    const reader = later(await connectReader(url, API_KEY, ['to-cancel'], true), close);
     const ack = await reader.timeout(5_000).emitWithAck('consumer:cancel', { streamId: 'to-cancel', reason: 'user pressed stop' });
     expect(ack).toMatchObject({ ok: true });
     await streaming;
@@ -468,8 +475,7 @@ describe('producer → relay', () => {
     const store = memoryStore();
     const first = await startRelay({ store: { ...store, close: async () => {} } });
     const second = await startRelay({ store });
-    const proxy = await startTcpProxy(first.port);
-    proxies.push(proxy);
+    const proxy = later(await startTcpProxy(first.port), close);
     const server = await producer({ apiKey: API_KEY, baseUrl: proxy.url, retryBaseMs: 20, retryMaxMs: 100 }, { streamId: 'failover' });
     const streaming = server.stream(
       tokens(4_000, {
@@ -494,8 +500,7 @@ describe('producer → relay', () => {
     await writer.send('mine');
     await sleep(50);
     // Another producer connection resumes the stream: it takes the lease.
-    const raw = await connectMuxProducer(url, API_KEY);
-    sockets.push(raw);
+    const raw = later(await connectMuxProducer(url, API_KEY), close);
     expect(await raw.emitWithAck('mux:open', { streamId: 'contested', resume: true })).toMatchObject({ ok: true });
     await writer.send('after the takeover');
     expect((await caught(writer.close())).code).toBe('LEASE_LOST');

@@ -1,41 +1,25 @@
 // The relay on the Redis store, against a real redis-server the tests start: bad data already in
 // Redis, Redis restarting mid-stream, a stream whose relay died, and the `--redis` CLI.
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type StreamstraightServer, streamstraightServer } from '@ss/core';
+import { streamstraightServer } from '@ss/core';
 import { Redis } from 'ioredis';
 import type { Socket } from 'socket.io-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRelay, type Relay, redisStore } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisStore } from '../src/index.js';
+import { close, useCleanups } from './support/cleanups.js';
 import { connectMuxProducer, connectReader, nextEvent, readToEnd } from './support/raw-clients.js';
 import { type RedisServer, redisServerMissing, startRedisServer } from './support/redis-server.js';
-import { ensureBuiltCli, startRelayProcess } from './support/relay-process.js';
+import { ensureBuiltCli, runRelayProcessToExit, startRelayProcess } from './support/relay-process.js';
+import { startTestRelay } from './support/test-relay.js';
+import { encoded, token } from './support/tokens.js';
 
 const API_KEY = 'test-key-redis';
-const relays: Relay[] = [];
-const sockets: Socket[] = [];
-const producers: StreamstraightServer[] = [];
+const later = useCleanups();
 
-afterEach(async () => {
-  await Promise.all(producers.splice(0).map((producer) => producer.disconnect()));
-  for (const socket of sockets.splice(0)) socket.close();
-  await Promise.all(relays.splice(0).map((relay) => relay.close()));
-});
+const startRelay = (redisUrl: string, options: Parameters<typeof redisStore>[0] = {}) =>
+  startTestRelay(later, { apiKeys: [API_KEY], store: redisStore({ url: redisUrl, ...options }) });
 
-async function startRelay(redisUrl: string, options: Parameters<typeof redisStore>[0] = {}) {
-  const relay = createRelay({ apiKeys: [API_KEY], log: () => {}, store: redisStore({ url: redisUrl, ...options }) });
-  relays.push(relay);
-  const { url } = await relay.listen(0);
-  return { relay, url };
-}
-
-function track<T extends Socket>(socket: T): T {
-  sockets.push(socket);
-  return socket;
-}
-
-const token = (index: number) => `token-${index} `;
-const encoded = (count: number) => Array.from({ length: count }, (_, index) => JSON.stringify(token(index)));
+const track = <T extends Socket>(socket: T): T => later(socket, close);
 
 describe.skipIf(redisServerMissing)('relay on the Redis store', () => {
   let server: RedisServer;
@@ -86,11 +70,10 @@ describe.skipIf(redisServerMissing)('relay on the Redis store', () => {
   it('Redis restarting mid-stream (AOF on): acks stop with STORE_UNAVAILABLE, the producer retries, nothing acknowledged is lost', async () => {
     const { relay, url } = await startRelay(server.url);
     const reader = track(await connectReader(url, API_KEY, ['through-restart']));
-    const producer = await streamstraightServer(
-      { apiKey: API_KEY, baseUrl: url, retries: 30, retryBaseMs: 50, retryMaxMs: 300 },
-      { streamId: 'through-restart' },
+    const producer = later(
+      await streamstraightServer({ apiKey: API_KEY, baseUrl: url, retries: 30, retryBaseMs: 50, retryMaxMs: 300 }, { streamId: 'through-restart' }),
+      (producer) => producer.disconnect(),
     );
-    producers.push(producer);
     const raw = track(await connectMuxProducer(url, API_KEY));
     expect(await raw.emitWithAck('mux:open', { streamId: 'raw-during-outage' })).toMatchObject({ ok: true });
 
@@ -170,18 +153,18 @@ describe.skipIf(redisServerMissing)('ss-relay --redis', () => {
   });
 
   it('exits 1 with a clear message when Redis cannot be reached', async () => {
-    const child = spawn(process.execPath, [ensureBuiltCli(), '--api-key', 'k', '--port', '0', '--redis', 'redis://:hunter2@127.0.0.1:1'], {
-      env: { ...process.env, SS_API_KEYS: '', SS_REDIS_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (data) => (output += data));
-    child.stderr!.on('data', (data) => (output += data));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code, output } = await runRelayProcessToExit(['--api-key', 'k', '--port', '0', '--redis', 'redis://:hunter2@127.0.0.1:1']);
     expect(code).toBe(1);
     expect(output).toContain('cannot reach Redis at redis://:***@127.0.0.1:1');
     expect(output).toContain('ECONNREFUSED');
     expect(output).not.toContain('hunter2');
+  });
+
+  it('--redis-cluster pointed at a Redis that is not a cluster exits 1 and says so', async () => {
+    const { code, output } = await runRelayProcessToExit(['--api-key', 'k', '--port', '0', '--redis-cluster', `127.0.0.1:${server.port}`]);
+    expect(code).toBe(1);
+    expect(output).toContain(`cannot reach the Redis Cluster at 127.0.0.1:${server.port}`);
+    expect(output).toContain('cluster support disabled');
   });
 
   it('serves streams from Redis, with the URL from SS_REDIS_URL, and reports the store on /healthz', async () => {

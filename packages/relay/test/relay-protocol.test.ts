@@ -2,30 +2,16 @@
 // readers subscribing from any seq, and every kind of bad input.
 import { mintClientToken } from '@ss/core';
 import type { Socket } from 'socket.io-client';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, type Relay } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { createRelay, type RelayOptions } from '../src/index.js';
+import { close, useCleanups } from './support/cleanups.js';
 import { connectMuxProducer, connectRaw, connectReader, nextEvent, readToEnd } from './support/raw-clients.js';
+import { startTestRelay } from './support/test-relay.js';
 
 const API_KEY = 'test-key-protocol';
-const relays: Relay[] = [];
-const sockets: Socket[] = [];
-
-async function startRelay(options: Partial<Parameters<typeof createRelay>[0]> = {}) {
-  const relay = createRelay({ apiKeys: [API_KEY], log: () => {}, ...options });
-  relays.push(relay);
-  const { url } = await relay.listen(0);
-  return { relay, url };
-}
-
-function track<T extends Socket>(socket: T): T {
-  sockets.push(socket);
-  return socket;
-}
-
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.close();
-  await Promise.all(relays.splice(0).map((relay) => relay.close()));
-});
+const later = useCleanups();
+const startRelay = (options: Partial<RelayOptions> = {}) => startTestRelay(later, { apiKeys: [API_KEY], ...options });
+const track = <T extends Socket>(socket: T): T => later(socket, close);
 
 const chunk = (index: number) => JSON.stringify(`token-${index} `);
 
@@ -122,6 +108,58 @@ describe('readers', () => {
     expect((await ahead).data).toEqual(['"e"']);
   });
 
+  it('a subscription in the handshake delivers from the connection on; the same subscribe after it is only answered', async () => {
+    const { url } = await startRelay();
+    const producer = track(await connectMuxProducer(url, API_KEY));
+    await produceMux(producer, 'handshake-done', 300);
+    const token = await mintClientToken({ apiKey: API_KEY, streamIds: ['handshake-done', 'handshake-live'] });
+    const expected = Array.from({ length: 300 }, (_, seq) => chunk(seq));
+
+    // A finished stream, from seq 100: everything and the end arrive without any event from the reader.
+    const received: string[] = [];
+    const frames: number[] = [];
+    let ended!: Promise<unknown>;
+    const finished = track(
+      await connectRaw(url, {
+        auth: { role: 'consumer', token, subscribe: { streamId: 'handshake-done', fromSeq: 100 } },
+        beforeConnect: (socket) => {
+          socket.on('stream:chunks', (frame: { seq: number; data: string[] }) => {
+            frames.push(frame.seq);
+            received.push(...frame.data);
+          });
+          ended = nextEvent(socket, 'stream:end');
+        },
+      }),
+    );
+    expect(await ended).toEqual({ streamId: 'handshake-done', reason: 'completed', lastSeq: 299 });
+    expect(received).toEqual(expected.slice(100));
+    // The reader's own subscribe at the same position is answered, and nothing is sent twice.
+    expect(await finished.emitWithAck('consumer:subscribe', { streamId: 'handshake-done', fromSeq: 100 })).toMatchObject({
+      ok: true,
+      info: { status: 'ended', lastSeq: 299 },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(received).toHaveLength(200);
+    expect(frames).toEqual([100]);
+    // A later subscribe is a new one: it replays from where it asks.
+    expect((await readToEnd(finished, 'handshake-done', 250)).data).toEqual(expected.slice(250));
+
+    // A live stream: the handshake subscription and the reader's subscribe make one delivery of each chunk.
+    await producer.emitWithAck('mux:open', { streamId: 'handshake-live' });
+    const live = track(await connectRaw(url, { auth: { role: 'consumer', token, subscribe: { streamId: 'handshake-live', fromSeq: 0 } } }));
+    const liveResult = readToEnd(live, 'handshake-live');
+    for (let seq = 0; seq < 300; seq += 30) await producer.emitWithAck('mux:chunks', { streamId: 'handshake-live', seq, data: expected.slice(seq, seq + 30) });
+    await producer.emitWithAck('mux:end', { streamId: 'handshake-live', reason: 'completed', lastSeq: 299 });
+    expect((await liveResult).data).toEqual(expected);
+
+    // A refused handshake subscription is reported by the reader's subscribe, with its code.
+    const outOfScope = track(await connectRaw(url, { auth: { role: 'consumer', token, subscribe: { streamId: 'not-in-token' } } }));
+    expect(await outOfScope.emitWithAck('consumer:subscribe', { streamId: 'not-in-token' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    const unknown = track(await connectRaw(url, { auth: { role: 'consumer', token: await mintClientToken({ apiKey: API_KEY, streamIds: ['nope'] }), subscribe: { streamId: 'nope' } } }));
+    expect(await unknown.emitWithAck('consumer:subscribe', { streamId: 'nope' })).toMatchObject({ ok: false, error: { code: 'STREAM_NOT_FOUND' } });
+    await expect(connectRaw(url, { auth: { role: 'consumer', token, subscribe: { streamId: 42 } } })).rejects.toMatchObject({ data: { code: 'BAD_REQUEST' } });
+  });
+
   it('one reader connection reads several streams', async () => {
     const { url } = await startRelay();
     const producer = track(await connectMuxProducer(url, API_KEY));
@@ -193,6 +231,9 @@ describe('bad input gets a typed error and never disturbs a healthy stream', () 
     expect(await codeOf('mux:open', { streamId: 'x'.repeat(257) })).toBe('INVALID_STREAM_ID');
     expect(await codeOf('mux:chunks', { streamId: 'never-opened', seq: 0, data: ['"x"'] })).toBe('STREAM_NOT_FOUND');
     expect(await codeOf('mux:open', { streamId: 'victim' })).toBe('STREAM_EXISTS');
+    expect(await codeOf('mux:open', { streamId: 'victim', resume: true, openId: 'someone-else' })).toBe('STREAM_EXISTS');
+    expect(await codeOf('mux:open', { streamId: 'other', openId: 42 })).toBe('BAD_REQUEST');
+    expect(await codeOf('mux:open', { streamId: 'other', openId: 'x'.repeat(65) })).toBe('BAD_REQUEST');
     expect(await codeOf('mux:end', { streamId: 'victim', reason: 'bored', lastSeq: 0 })).toBe('BAD_REQUEST');
     expect(await codeOf('mux:end', { streamId: 'victim', reason: 'completed', lastSeq: 3 })).toBe('SEQ_GAP');
     bad.emit('no:such:event', { hello: 1 });

@@ -8,6 +8,7 @@ export const fanOut: Scenario = {
   description: (settings) =>
     `One stream at ${settings.fanOut.rate} chunks/s for ${settings.fanOut.durationMs / 1000} s with ${settings.fanOut.readers.toLocaleString('en')} readers (each its own connection, in ${settings.fanOut.readerProcesses} reader processes). Send→receive latency over all deliveries.`,
   ...LIVE_SCENARIO_TABLE,
+  notApplicable: { ...LIVE_SCENARIO_TABLE.notApplicable, 'relay-redis-2': 'measured in live latency only' },
   measure: (cell, settings) =>
     measureLive(
       cell.system,

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { type ServerProcess, startWorker } from '../lib/processes.js';
 import { sleep } from '../lib/stats.js';
 import { API_KEY, type SystemId } from '../systems.js';
-import type { Scenario } from './scenario.js';
+import { FLOORS_INGEST_ONLY, type Scenario } from './scenario.js';
 import { uniquePrefix, withSystem, within } from './with-system.js';
 
 const SYSTEMS: SystemId[] = ['relay-memory', 'relay-redis', 'durable-streams'];
@@ -30,9 +30,7 @@ export const idleCost: Scenario = {
   cells: () => SYSTEMS.map((system) => ({ system, variant: '' })),
   notApplicable: {
     'resumable-stream': 'no server process: an open stream lives in the app server that produces it (plus one Redis subscription)',
-    'socketio-1': 'a floor for ingest only',
-    'socketio-64': 'a floor for ingest only',
-    'redis-xadd': 'a floor for ingest only',
+    ...FLOORS_INGEST_ONLY,
   },
   columns: [
     { key: 'bytesPerStream', label: 'RSS bytes/stream', digits: 0, better: 'lower' },

@@ -4,21 +4,21 @@ import { sleep } from '../lib/stats.js';
 import { type WorkerProcess, startWorker } from '../lib/processes.js';
 import type { Settings } from '../settings.js';
 import { API_KEY, type SystemId } from '../systems.js';
-import type { Metrics, Scenario } from './scenario.js';
+import { FLOORS_INGEST_ONLY, type Metrics, type Scenario } from './scenario.js';
 import { uniquePrefix, withSystem, within } from './with-system.js';
 
 const DRIVER: Partial<Record<SystemId, string>> = {
   'relay-memory': 'ss',
   'relay-redis': 'ss',
+  'relay-redis-2': 'ss',
   'durable-streams': 'ds',
   'resumable-stream': 'rs',
 };
 
-/** What one live run looks like. */
 /** Systems, rows and columns shared by the live-latency and fan-out scenarios (both measured by {@link measureLive}). */
 export const LIVE_SCENARIO_TABLE: Pick<Scenario, 'cells' | 'notApplicable' | 'columns'> = {
   cells: () => (['relay-memory', 'relay-redis', 'durable-streams', 'resumable-stream'] as SystemId[]).map((system) => ({ system, variant: '' })),
-  notApplicable: { 'socketio-1': 'a floor for ingest only', 'socketio-64': 'a floor for ingest only', 'redis-xadd': 'a floor for ingest only' },
+  notApplicable: FLOORS_INGEST_ONLY,
   columns: [
     { key: 'p50Ms', label: 'p50 ms', digits: 1, better: 'lower' },
     { key: 'p99Ms', label: 'p99 ms', digits: 1, better: 'lower' },
@@ -29,6 +29,7 @@ export const LIVE_SCENARIO_TABLE: Pick<Scenario, 'cells' | 'notApplicable' | 'co
   ],
 };
 
+/** What one live run looks like. */
 export interface LivePlan {
   streams: number;
   rate: number;
@@ -55,6 +56,7 @@ export async function measureLive(system: SystemId, settings: Settings, plan: Li
   return withSystem(system, settings, label, async (running) => {
     const prefix = uniquePrefix();
     const target = { url: running.url, apiKey: API_KEY, prefix, redisUrl: running.redisUrl };
+    const readerTarget = { ...target, url: running.readerUrl ?? running.url };
     const producer = startWorker(`${driver}.produce-live`, { ...target, streams: plan.streams, rate: plan.rate, warmupMs: plan.warmupMs, durationMs: plan.durationMs });
     const readers: WorkerProcess[] = [];
     try {
@@ -64,7 +66,7 @@ export async function measureLive(system: SystemId, settings: Settings, plan: Li
       for (let copy = 0; copy < plan.readersPerStream; copy++) all.push(...names);
       for (let process = 0; process < plan.readerProcesses; process++) {
         const share = all.filter((_, index) => index % plan.readerProcesses === process);
-        readers.push(startWorker(`${driver}.read-live`, { ...target, streamIds: share, names: share }));
+        readers.push(startWorker(`${driver}.read-live`, { ...readerTarget, streamIds: share, names: share }));
       }
       await within(Promise.all(readers.map((reader) => reader.waitFor('ready'))), 120_000, 'live readers setup');
       producer.signal('go');

@@ -1,6 +1,6 @@
 import { startWorker } from '../lib/processes.js';
 import { API_KEY, type SystemId } from '../systems.js';
-import type { Scenario } from './scenario.js';
+import { FLOORS_INGEST_ONLY, type Scenario } from './scenario.js';
 import { uniquePrefix, withSystem, within } from './with-system.js';
 
 const SYSTEMS: SystemId[] = ['relay-memory', 'relay-redis', 'durable-streams'];
@@ -14,9 +14,7 @@ export const streamStart: Scenario = {
   cells: () => SYSTEMS.map((system) => ({ system, variant: '' })),
   notApplicable: {
     'resumable-stream': 'no acknowledged write',
-    'socketio-1': 'a floor for ingest only',
-    'socketio-64': 'a floor for ingest only',
-    'redis-xadd': 'a floor for ingest only',
+    ...FLOORS_INGEST_ONLY,
   },
   columns: [
     { key: 'warmMs', label: 'warm ms', digits: 2, better: 'lower' },

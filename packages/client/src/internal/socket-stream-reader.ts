@@ -244,7 +244,9 @@ export class SocketStreamReader<T> implements StreamReader<T> {
     this.tokens.get().then(
       (token) => {
         if (this.terminal) return;
-        const auth: ConsumerAuth = { role: 'consumer', token, version: PROTOCOL_VERSION };
+        // The relay starts the subscription with the connection; `onConnect` still subscribes, and
+        // that subscribe (same position: nothing arrives in between) is only answered.
+        const auth: ConsumerAuth = { role: 'consumer', token, version: PROTOCOL_VERSION, subscribe: { streamId: this.streamId, fromSeq: this.sequencer.nextSeq } };
         callback(auth);
       },
       (cause: unknown) => {

@@ -97,10 +97,18 @@ function malformedAck(event: string): StreamstraightError {
   return new StreamstraightError('INTERNAL', `The relay answered ${event} with a malformed ack.`);
 }
 
+/** 96 random bits in hex: this producer's own id for a stream (`MuxOpen.openId`). */
+function randomOpenId(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
 /** One stream's producer state machine. Internal: use `StreamWriter`. */
 export class ProducerStream implements MuxStream {
   readonly streamId: string;
   flushQueued = false;
+  /** Sent with every open of this stream, so a resume never attaches to someone else's stream with the same id. */
+  private readonly openId = randomOpenId();
 
   private readonly connection: ProducerConnection;
   private readonly settings: ProducerStreamSettings;
@@ -325,8 +333,8 @@ export class ProducerStream implements MuxStream {
     const pipelined = mode === 'fresh' && (this.state === 'idle' || this.state === 'opening');
     this.openSent = true;
     if (pipelined) this.state = 'opening';
-    const payload: MuxOpen =
-      mode === 'resume' ? { streamId: this.streamId, resume: true } : this.settings.overwrite ? { streamId: this.streamId, overwrite: true } : { streamId: this.streamId };
+    const { streamId, openId } = this;
+    const payload: MuxOpen = mode === 'resume' ? { streamId, resume: true, openId } : this.settings.overwrite ? { streamId, overwrite: true, openId } : { streamId, openId };
     const generation = this.generation;
     this.connection.socket
       .timeout(this.settings.ackTimeoutMs)

@@ -77,3 +77,32 @@ export function openSource<T>(source: StreamSource<T>): SourceIterator<T> {
   }
   throw new StreamstraightError('BAD_REQUEST', 'stream(source): expected an AsyncIterable, an Iterable or a ReadableStream');
 }
+
+/** What {@link untilStop} gives when the stop came first. */
+export const STOP = Symbol('stop');
+
+/**
+ * Waits for `promise` (a source's next item) unless a stop comes first. `listen` is handed the
+ * function that ends the wait with {@link STOP}; what `promise` does after that is ignored.
+ * @param promise - what to wait for.
+ * @param listen - registers the stop function where the stop request will find it.
+ * @returns the promise's value, or {@link STOP}.
+ */
+export function untilStop<V>(promise: Promise<V>, listen: (stop: () => void) => void): Promise<V | typeof STOP> {
+  return new Promise<V | typeof STOP>((resolve, reject) => {
+    listen(() => resolve(STOP));
+    promise.then(resolve, reject);
+  });
+}
+
+/**
+ * The error a failing source becomes: its own `StreamstraightError`, or `PRODUCER_ERROR` naming
+ * the stream and the source's message.
+ * @param error - what the source threw.
+ * @param streamId - the stream it was feeding.
+ */
+export function sourceError(error: unknown, streamId: string): StreamstraightError {
+  if (StreamstraightError.isInstance(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new StreamstraightError('PRODUCER_ERROR', `The source of stream ${streamId} threw: ${message}`, { cause: error });
+}

@@ -6,7 +6,7 @@ import { BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_CHUNK_BYTES, assertStreamId
 import { acquireConnection, closeIfUnused, releaseConnection } from './connection-pool.js';
 import type { ConnectionSettings, ProducerConnection } from './producer-connection.js';
 import { type ChunkEncoder, ProducerStream, SEND_ACCEPTED } from './producer-stream.js';
-import { type StreamSource, openSource } from './source.js';
+import { STOP, type StreamSource, openSource, sourceError, untilStop } from './source.js';
 import { StreamWriter } from './stream-writer.js';
 
 /** Connection options of {@link streamstraightServer}. */
@@ -64,7 +64,6 @@ export const DEFAULT_ACK_TIMEOUT_MS = 20_000;
 /** Default ack window per stream (chunks). */
 export const DEFAULT_WINDOW_SIZE = 1024;
 
-const STOP = Symbol('stop');
 const ignore = (): void => {};
 const defaultEncoder: ChunkEncoder = (chunk) => JSON.stringify(chunk);
 
@@ -215,7 +214,6 @@ export class StreamstraightServer implements AsyncDisposable {
       await stream.end('producer-error').catch(ignore);
       throw error;
     }
-    const stop = (resolve: (value: typeof STOP) => void) => stream.setStopListener(() => resolve(STOP));
     for (;;) {
       if (stream.settled || stream.cancelled) {
         iterator.return();
@@ -226,19 +224,14 @@ export class StreamstraightServer implements AsyncDisposable {
         if (iterator.sync) result = iterator.next();
         else {
           const next = iterator.next();
-          result = await new Promise<IteratorResult<unknown> | typeof STOP>((resolve, reject) => {
-            stop(resolve);
-            next.then(resolve, reject);
-          });
+          result = await untilStop(next, (stop) => stream.setStopListener(stop));
           stream.setStopListener(undefined);
           if (result === STOP) next.catch(ignore);
         }
       } catch (error) {
         stream.setStopListener(undefined);
         await stream.end('producer-error').catch(ignore);
-        if (StreamstraightError.isInstance(error)) throw error;
-        const message = error instanceof Error ? error.message : String(error);
-        throw new StreamstraightError('PRODUCER_ERROR', `The source of stream ${stream.streamId} threw: ${message}`, { cause: error });
+        throw sourceError(error, stream.streamId);
       }
       if (result === STOP) {
         iterator.return();

@@ -19,7 +19,7 @@
  */
 import { StreamstraightError } from '../errors.js';
 import { type ChunkEncoder, SEND_ACCEPTED } from '../producer/producer-stream.js';
-import { openSource } from '../producer/source.js';
+import { STOP, openSource, sourceError, untilStop } from '../producer/source.js';
 import type { StreamWriter } from '../producer/stream-writer.js';
 import { StreamstraightServer, type StreamstraightServerOptions } from '../producer/streamstraight-server.js';
 import { DEFAULT_MAX_CHUNK_BYTES, utf8ByteLength } from '../protocol.js';
@@ -97,7 +97,6 @@ export interface TeeStream<T = unknown> {
   readonly done: Promise<TeeResult<T>>;
 }
 
-const STOP = Symbol('stop');
 const ignore = (): void => {};
 const defaultEncoder: ChunkEncoder = (chunk) => JSON.stringify(chunk);
 const passThrough: ChunkEncoder<string> = (data) => data;
@@ -155,7 +154,7 @@ export function teeStream<T = unknown>(source: TeeSource<T>, options: TeeOptions
   const result: TeeResult<T> = { streamId, chunks: [], text: '', lastSeq: -1, cancelled: false, error: undefined, relay: 'ok', response: 'completed' };
   let relayFailure: StreamstraightError | undefined;
   let stopRequested = false;
-  let wake: ((value: typeof STOP) => void) | undefined;
+  let wake: (() => void) | undefined;
 
   const logCallbackFailure = (error: unknown) => console.error('[streamstraight] teeStream onError threw:', error);
   const reportError = (error: StreamstraightError): void => {
@@ -198,15 +197,14 @@ export function teeStream<T = unknown>(source: TeeSource<T>, options: TeeOptions
   };
   /** Waits for `promise`, or for a stop request (then returns STOP). */
   const untilStopped = <V>(promise: Promise<V>): Promise<V | typeof STOP> =>
-    new Promise<V | typeof STOP>((resolve, reject) => {
-      wake = resolve;
-      promise.then(resolve, reject);
+    untilStop(promise, (stop) => {
+      wake = stop;
     }).finally(() => {
       wake = undefined;
     });
   const stop = (): void => {
     stopRequested = true;
-    wake?.(STOP);
+    wake?.();
   };
 
   const pump = async (): Promise<TeeResult<T>> => {
@@ -229,10 +227,7 @@ export function teeStream<T = unknown>(source: TeeSource<T>, options: TeeOptions
             if (next === STOP) pending.catch(ignore);
           }
         } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          result.error = StreamstraightError.isInstance(error)
-            ? error
-            : new StreamstraightError('PRODUCER_ERROR', `The source of stream ${streamId} threw: ${message}`, { cause: error });
+          result.error = sourceError(error, streamId);
           break;
         }
         if (next === STOP) continue; // the loop head stops the source

@@ -1,7 +1,7 @@
-import { verifyClientToken } from '@ss/core';
-import { type ErrorPayload, MUX_EXTENSION, PROTOCOL_VERSION, StreamstraightError, isValidStreamId } from '@ss/core/protocol';
+import { type ErrorPayload, MUX_EXTENSION, PROTOCOL_VERSION, StreamstraightError, isValidStreamId, parseConsumerSubscribe } from '@ss/core/protocol';
 import { type ApiKeyCheck, bearerToken } from '../api-keys.js';
 import type { RelaySocket, SocketIdentity } from './relay-socket.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 /** What the handshake check needs. */
 export interface AuthenticateOptions {
@@ -16,7 +16,7 @@ function refusal(code: ErrorPayload['code'], message: string): Error & { data: E
   return Object.assign(new Error(JSON.stringify(data)), { data });
 }
 
-async function identify(socket: RelaySocket, options: AuthenticateOptions): Promise<SocketIdentity> {
+async function identify(socket: RelaySocket, options: AuthenticateOptions, tokens: VerifiedTokens): Promise<SocketIdentity> {
   const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
   if (auth.version !== undefined && auth.version !== PROTOCOL_VERSION) {
     throw new StreamstraightError('BAD_REQUEST', `Unsupported protocol version ${JSON.stringify(auth.version)}; this relay speaks "${PROTOCOL_VERSION}".`);
@@ -37,15 +37,24 @@ async function identify(socket: RelaySocket, options: AuthenticateOptions): Prom
     if (typeof auth.token !== 'string' || auth.token.length === 0) {
       throw new StreamstraightError('UNAUTHORIZED', 'Missing client token: connect with auth { role: "consumer", token }. Mint one with mintClientToken or POST /v1/token.');
     }
-    return { role: 'consumer', claims: await verifyClientToken(auth.token, { apiKeys: options.apiKeys, clockToleranceSeconds: options.clockToleranceSeconds }) };
+    const claims = await tokens.verify(auth.token);
+    if (auth.subscribe === undefined) return { role: 'consumer', claims };
+    let subscribe: { streamId: string; fromSeq?: number };
+    try {
+      subscribe = parseConsumerSubscribe(auth.subscribe);
+    } catch {
+      throw new StreamstraightError('BAD_REQUEST', 'Malformed auth.subscribe in the handshake: expected { streamId: string, fromSeq?: integer >= 0 }.');
+    }
+    return { role: 'consumer', claims, subscribe: { streamId: subscribe.streamId, fromSeq: subscribe.fromSeq ?? 0 } };
   }
   throw new StreamstraightError('BAD_REQUEST', 'Handshake auth.role must be "producer" or "consumer".');
 }
 
 /** Socket.IO middleware: decides who a connection is, or refuses it with a typed error. */
 export function authenticate(options: AuthenticateOptions) {
+  const tokens = new VerifiedTokens(options.apiKeys, options.clockToleranceSeconds);
   return (socket: RelaySocket, next: (error?: Error) => void): void => {
-    identify(socket, options).then(
+    identify(socket, options, tokens).then(
       (identity) => {
         socket.data.identity = identity;
         next();

@@ -1,5 +1,5 @@
 import { canCancelStream, canReadStream } from '@ss/core';
-import { StreamstraightError, parseConsumerCancel, parseConsumerSubscribe } from '@ss/core/protocol';
+import { type StreamInfo, StreamstraightError, parseConsumerCancel, parseConsumerSubscribe } from '@ss/core/protocol';
 import type { StreamStore } from '../store/stream-store.js';
 import type { ProducerHandle } from './producer-session.js';
 import { type Reporting, replyTo, toErrorPayload } from './reply.js';
@@ -35,6 +35,42 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
   const { claims } = identity;
   const subscriptions = new Map<string, () => void>();
 
+  /** Starts delivering `streamId` from `fromSeq`, replacing an earlier subscription to it. */
+  const start = async (streamId: string, fromSeq: number): Promise<void> => {
+    subscriptions.get(streamId)?.();
+    subscriptions.delete(streamId);
+    const unsubscribe = await context.hub.subscribe(socket, streamId, fromSeq);
+    if (socket.disconnected) unsubscribe();
+    else subscriptions.set(streamId, unsubscribe);
+  };
+
+  const infoOrNotFound = async (streamId: string) => {
+    const info = await context.store.info(streamId);
+    if (!info) {
+      throw new StreamstraightError('STREAM_NOT_FOUND', `Stream "${streamId}" does not exist (yet, or any more). Retry once its producer has started.`, {
+        retryInMs: 500,
+      });
+    }
+    return info;
+  };
+
+  // The subscription asked for in the handshake starts now, before the reader's own
+  // `consumer:subscribe` (which it sends anyway, and which then only gets its answer). Any refusal
+  // is left for that subscribe to report. `started` has the stream's info once delivery started,
+  // for the answer: the store is not asked twice.
+  let handshakeSubscription: { streamId: string; fromSeq: number; started: Promise<StreamInfo | undefined> } | undefined;
+  if (identity.subscribe) {
+    const { streamId, fromSeq } = identity.subscribe;
+    const started = (async () => {
+      checkToken(claims, streamId, 'read', context.clockToleranceSeconds);
+      const info = await infoOrNotFound(streamId);
+      if (socket.disconnected) return undefined;
+      await start(streamId, fromSeq);
+      return info;
+    })().catch(() => undefined);
+    handshakeSubscription = { streamId, fromSeq, started };
+  }
+
   socket.onAny((event: string) => {
     if (!CONSUMER_EVENTS.has(event)) {
       socket.emit('stream:error', {
@@ -48,21 +84,21 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
     const reply = replyTo(socket, ack);
     try {
       const request = parseConsumerSubscribe(payload);
+      const fromSeq = request.fromSeq ?? 0;
       checkToken(claims, request.streamId, 'read', context.clockToleranceSeconds);
-      const info = await context.store.info(request.streamId);
-      if (!info) {
-        throw new StreamstraightError('STREAM_NOT_FOUND', `Stream "${request.streamId}" does not exist (yet, or any more). Retry once its producer has started.`, {
-          retryInMs: 500,
-        });
+      // Only the first subscribe can be the one the handshake already started.
+      const early = handshakeSubscription;
+      handshakeSubscription = undefined;
+      const startedWith = early?.streamId === request.streamId && early.fromSeq === fromSeq ? await early.started : undefined;
+      if (startedWith) {
+        reply({ ok: true, info: startedWith });
+        return;
       }
-      // A second subscribe to the same stream replaces the first (a reader resuming after a gap).
-      subscriptions.get(request.streamId)?.();
-      subscriptions.delete(request.streamId);
+      const info = await infoOrNotFound(request.streamId);
       reply({ ok: true, info });
       if (socket.disconnected) return;
-      const unsubscribe = await context.hub.subscribe(socket, request.streamId, request.fromSeq ?? 0);
-      if (socket.disconnected) unsubscribe();
-      else subscriptions.set(request.streamId, unsubscribe);
+      // A second subscribe to the same stream replaces the first (a reader resuming after a gap).
+      await start(request.streamId, fromSeq);
     } catch (error) {
       reply({ ok: false, error: toErrorPayload(error, context) });
     }

@@ -73,8 +73,8 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
     },
   };
 
-  const open = (streamId: string, mode: OpenMode) =>
-    store.open(streamId, mode).then((result) => {
+  const open = (streamId: string, mode: OpenMode, openId?: string) =>
+    store.open(streamId, mode, openId).then((result) => {
       leases.set(streamId, result.lease);
       context.producers.set(streamId, handle);
       return result.info;
@@ -141,7 +141,7 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
     socket.on('mux:open', (payload, ack) =>
       onFrame(payload, ack, parseMuxOpen, async (request) => {
         const mode: OpenMode = request.overwrite ? 'overwrite' : request.resume ? 'resume' : 'create';
-        return { info: await open(request.streamId, mode) };
+        return { info: await open(request.streamId, mode, request.openId) };
       }),
     );
 

@@ -13,7 +13,7 @@ export type { ClientTokenClaims };
 export type SocketIdentity =
   | { role: 'producer'; protocol: 'mux' }
   | { role: 'producer'; protocol: 'v1'; streamId: string; overwrite: boolean }
-  | { role: 'consumer'; claims: ClientTokenClaims };
+  | { role: 'consumer'; claims: ClientTokenClaims; subscribe?: { streamId: string; fromSeq: number } };
 
 /** The relay's Socket.IO server, typed with both roles' events. */
 export type RelayServer = Server<

@@ -23,6 +23,8 @@ interface StreamRecord {
   endReason: EndReason | undefined;
   lease: number;
   lastWriteAt: number;
+  /** The producer's id for the stream (`MuxOpen.openId`), when it gave one. */
+  openId: string | undefined;
 }
 
 type Listener = (event: StoreEvent) => void;
@@ -89,16 +91,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): StreamStore {
   timer.unref();
 
   return {
-    async open(streamId: string, mode: OpenMode): Promise<OpenResult> {
+    async open(streamId: string, mode: OpenMode, openId?: string): Promise<OpenResult> {
       let record = streams.get(streamId);
-      if (record && mode === 'create') {
+      if (record && (mode === 'create' || (mode === 'resume' && openId !== undefined && record.openId !== openId))) {
         throw new StreamstraightError('STREAM_EXISTS', `Stream "${streamId}" already exists. Pick a new id, or pass overwriteExistingStream: true to replace it.`);
       }
       if (record && mode === 'attach' && record.status === 'ended') {
         throw new StreamstraightError('STREAM_ENDED', `Stream "${streamId}" has ended. Pick a new id, or pass overwriteExistingStream: true to replace it.`);
       }
       if (!record || mode === 'overwrite') {
-        record = { chunks: [], status: 'open', endReason: undefined, lease: 0, lastWriteAt: now() };
+        record = { chunks: [], status: 'open', endReason: undefined, lease: 0, lastWriteAt: now(), openId };
         streams.set(streamId, record);
       }
       record.lease = ++leases;

@@ -1,5 +1,4 @@
 import type { EndReason, StreamInfo } from '@ss/core/protocol';
-import type { Redis } from 'ioredis';
 import type { StoreEvent } from './stream-store.js';
 
 type Listener = (event: StoreEvent) => void;
@@ -16,6 +15,17 @@ export interface FeedSource {
   readMeta(streamId: string): Promise<FeedMeta | undefined>;
   read(streamId: string, fromSeq: number, limit: number): Promise<string[]>;
   channelOf(streamId: string): string;
+}
+
+/**
+ * The Pub/Sub connection the feeds use: an ioredis `Redis` with `autoResubscribe: false`, or the
+ * store's `ClusterPubSub` on a Redis Cluster. It emits `ready` after every (re)connect.
+ */
+export interface PubSubConnection {
+  subscribe(...channels: string[]): Promise<unknown>;
+  unsubscribe(...channels: string[]): Promise<unknown>;
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
 }
 
 /** One stream followed by this store: its listeners and what they have been given. */
@@ -51,7 +61,7 @@ export class RedisFeeds {
   private readonly feeds = new Map<string, Feed>();
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: PubSubConnection,
     private readonly source: FeedSource,
   ) {
     subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));

@@ -28,15 +28,16 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 
 /**
  * Opens a stream and takes the lease.
- * ARGV: mode (create | resume | attach | overwrite), lease, ttlMs.
+ * ARGV: mode (create | resume | attach | overwrite), lease, ttlMs, openId ('' for none).
  * Returns `{status, lastSeq, endReason, gen}`.
  */
 export const OPEN_SCRIPT = `${PRELUDE}
-local mode, lease, ttl = ARGV[1], ARGV[2], ARGV[3]
-local fields = redis.call('HMGET', KEYS[1], 'status', 'lastSeq', 'endReason', 'gen')
+local mode, lease, ttl, openId = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local fields = redis.call('HMGET', KEYS[1], 'status', 'lastSeq', 'endReason', 'gen', 'openId')
 local status, lastSeq, endReason, gen = fields[1], fields[2], fields[3], fields[4]
 if status then
   if mode == 'create' then return redis.error_reply('SS_EXISTS') end
+  if mode == 'resume' and openId ~= '' and fields[5] ~= openId then return redis.error_reply('SS_EXISTS') end
   if mode == 'attach' and status == 'ended' then return redis.error_reply('SS_ENDED ' .. endReason) end
 end
 if (not status) or mode == 'overwrite' then
@@ -45,6 +46,7 @@ if (not status) or mode == 'overwrite' then
   redis.call('DEL', KEYS[1], KEYS[2])
   status, lastSeq, endReason, gen = 'open', '-1', '', tostring(nextGen)
   redis.call('HSET', KEYS[1], 'status', status, 'lastSeq', lastSeq, 'endReason', endReason, 'gen', gen)
+  if openId ~= '' then redis.call('HSET', KEYS[1], 'openId', openId) end
 end
 redis.call('HSET', KEYS[1], 'lease', lease, 'lastWriteAt', now)
 redis.call('PEXPIRE', KEYS[1], ttl)

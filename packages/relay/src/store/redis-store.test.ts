@@ -1,43 +1,16 @@
 // The Redis store against a real redis-server started on a free port: the shared StreamStore
 // contract, then what only a shared, remote store has to get right (several stores on one Redis,
 // lost Pub/Sub messages, reused ids, dead relays, foreign data, Redis going away).
-import { StreamstraightError } from '@ss/core/protocol';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, redisServerMissing, startRedisServer } from '../../test/support/redis-server.js';
+import { caught, chunksOf } from '../../test/support/store-events.js';
+import { until } from '../../test/support/until.js';
 import { type RedisStoreOptions, redisStore } from './redis-store.js';
 import { describeStreamStoreContract } from './stream-store.contract.js';
 import type { StoreEvent, StreamStore } from './stream-store.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-async function caught(promise: Promise<unknown>): Promise<StreamstraightError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  if (!StreamstraightError.isInstance(error)) throw new Error(`expected a StreamstraightError, got ${String(error)}`);
-  return error;
-}
-
-/** Checks that `events` are consecutive chunk events from seq 0 and returns their data. */
-function chunksOf(events: StoreEvent[]): string[] {
-  const data: string[] = [];
-  for (const event of events) {
-    if (event.type !== 'chunks') continue;
-    expect(event.seq, 'chunk events are consecutive, never overlapping').toBe(data.length);
-    data.push(...event.data);
-  }
-  return data;
-}
 
 describe.skipIf(redisServerMissing)('redis store', () => {
   let server: RedisServer;

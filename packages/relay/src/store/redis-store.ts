@@ -1,6 +1,8 @@
 import type { EndReason, StreamInfo } from '@ss/core/protocol';
 import { StreamstraightError } from '@ss/core/protocol';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { type ClusterNodes, parseClusterNodes } from './redis-cluster-nodes.js';
+import { ClusterPubSub } from './redis-cluster-pubsub.js';
 import { type FeedMeta, RedisFeeds } from './redis-feeds.js';
 import { toStoreError } from './redis-errors.js';
 import { SCRIPTS, type ScriptedClient } from './redis-scripts.js';
@@ -13,11 +15,19 @@ import {
   type StreamStore,
 } from './stream-store.js';
 
-/** Options of {@link redisStore}. Give `url` or `client`. */
+/** Options of {@link redisStore}. Give `url`, `clusterNodes` or `client` (a `client` wins over the others). */
 export interface RedisStoreOptions extends RetentionOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). The store owns this connection. */
   url?: string;
-  /** An ioredis client (or Cluster) you own: the store uses it and a duplicate for Pub/Sub, and leaves it open on `close()`. */
+  /**
+   * Seed nodes of a Redis Cluster, each `host:port` or `redis://[user:password@]host:port`
+   * (`rediss://` for TLS); the client discovers the other nodes. The store owns this cluster client.
+   */
+  clusterNodes?: readonly string[];
+  /**
+   * An ioredis `Redis` or `Cluster` you own: the store uses it (plus one Pub/Sub connection of its
+   * own, with the same credentials) and leaves it open on `close()`.
+   */
   client?: Redis | Cluster;
   /** Prepended to every key and channel, so several relays' data (or other apps') can share one Redis. Default `ss:`. */
   keyPrefix?: string;
@@ -40,9 +50,28 @@ const DEFAULT_INLINE_NOTIFY_MAX_BYTES = 64 * 1024;
 const SWEEP_BATCH = 256;
 
 const STATUSES = new Set(['open', 'ended']);
+/** Cluster client states in which it has no node to send to: commands would wait in its offline queue. */
+const CLUSTER_AWAY = new Set(['close', 'reconnecting', 'end']);
+
+/** Rejects with "no answer within …" when `promise` has not settled after `timeoutMs`. */
+function withTimeout<Value>(promise: Promise<Value>, timeoutMs: number, what: string): Promise<Value> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer ${what} within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A connection whose readiness {@link connected} can wait for: ioredis `Redis`, `Cluster`, or `ClusterPubSub`. */
+interface Connection {
+  readonly status: string;
+  once(event: 'ready', listener: () => void): unknown;
+  off(event: 'ready', listener: () => void): unknown;
+}
 
 /** Whether `connection` is ready, waiting up to `timeoutMs` while it is still connecting. */
-function connected(connection: Redis, timeoutMs: number): Promise<boolean> {
+function connected(connection: Connection, timeoutMs: number): Promise<boolean> {
   if (connection.status === 'ready') return Promise.resolve(true);
   if (!['wait', 'connecting', 'connect'].includes(connection.status)) return Promise.resolve(false);
   return new Promise((resolve) => {
@@ -57,6 +86,63 @@ function connected(connection: Redis, timeoutMs: number): Promise<boolean> {
   });
 }
 
+/** Resolves once the cluster client's first connection attempt is over (ready or failed), or after `timeoutMs`. */
+function firstAttempt(cluster: Cluster, timeoutMs: number): Promise<void> {
+  if (cluster.status !== 'connecting' && cluster.status !== 'connect') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      cluster.off('ready', done);
+      cluster.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    cluster.once('ready', done);
+    cluster.once('close', done);
+  });
+}
+
+/** The cluster client the store owns when given `clusterNodes`: the store's connection settings on every node. */
+function clusterClient({ nodes, redisOptions }: ClusterNodes, connectionOptions: RedisOptions): Cluster {
+  const { retryStrategy: _perConnection, ...nodeOptions } = connectionOptions;
+  return new Cluster(nodes, {
+    redisOptions: { ...nodeOptions, ...redisOptions },
+    // Every node unreachable: the client reconnects for ever, like the single-Redis connection…
+    clusterRetryStrategy: (attempt) => Math.min(100 * attempt, 1000),
+    // …and meanwhile commands fail at once instead of waiting in a queue (as `maxRetriesPerRequest: 0`
+    // does on one Redis); the store waits for the first connection itself.
+    enableOfflineQueue: false,
+  });
+}
+
+/**
+ * What each seed node says when the cluster client cannot get ready — ioredis only reports "Failed
+ * to refresh slots cache": `connect ECONNREFUSED …`, `ERR This instance has cluster support
+ * disabled`, or its `cluster_state`.
+ */
+async function probeSeeds({ nodes, redisOptions }: ClusterNodes): Promise<string> {
+  const answers = await Promise.all(
+    nodes.map(async ({ host, port }) => {
+      const connection = new Redis({ ...redisOptions, host, port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000 });
+      // The connection's error event has the cause (ECONNREFUSED…); connect() rejects with "Connection is closed".
+      let cause: Error | undefined;
+      connection.on('error', (error: Error) => {
+        cause ??= error;
+      });
+      try {
+        await connection.connect();
+        const info = await connection.cluster('INFO');
+        return `${host}:${port} cluster_state:${/cluster_state:(\w+)/.exec(String(info))?.[1] ?? 'unknown'}`;
+      } catch (error) {
+        return `${host}:${port} ${(cause ?? (error as Error)).message}`;
+      } finally {
+        connection.disconnect();
+      }
+    }),
+  );
+  return answers.join('; ');
+}
+
 /**
  * The Redis Streams store: several relays share one Redis (or Redis Cluster), a reader may attach
  * to any relay, and a producer may fail over to any relay.
@@ -69,14 +155,20 @@ function connected(connection: Redis, timeoutMs: number): Promise<boolean> {
  * stream. Any relay ends streams idle for `inactivityTimeoutMs` (a sorted set of open streams,
  * swept periodically), so no stream stays open after the relay that owned its producer died.
  *
+ * On a Redis Cluster (`clusterNodes`, or a `Cluster` as `client`) the two global keys (lease
+ * counter, open set) are only used by single-key commands, never in a script with a stream's keys,
+ * so nothing is cross-slot; the Pub/Sub connection is a plain connection to one node that moves to
+ * another node when its node goes away, and catches up after every reconnect.
+ *
  * Errors: the `StreamStore` codes; Redis unreachable → `STORE_UNAVAILABLE` with `retryInMs`; a key
  * of a foreign type at a stream's key → `STREAM_CORRUPT` naming the key (that stream only).
  *
- * @param options - `url` or `client`, `keyPrefix`, retention.
+ * @param options - `url`, `clusterNodes` or `client`, `keyPrefix`, retention.
  * @returns the store; pass it to `createRelay({ store })`.
  * @example
  * ```ts
  * const relay = createRelay({ apiKeys: [key], store: redisStore({ url: 'redis://localhost:6379' }) })
+ * const onCluster = redisStore({ clusterNodes: ['10.0.0.1:7000', '10.0.0.2:7000', '10.0.0.3:7000'] })
  * ```
  */
 export function redisStore(options: RedisStoreOptions): StreamStore {
@@ -84,8 +176,11 @@ export function redisStore(options: RedisStoreOptions): StreamStore {
   if (prefix.includes('{') || prefix.includes('}')) {
     throw new StreamstraightError('BAD_REQUEST', `redisStore: keyPrefix "${prefix}" must not contain "{" or "}" (the stream id is the hash tag).`);
   }
-  if (!options.client && !options.url) {
-    throw new StreamstraightError('BAD_REQUEST', 'redisStore needs a `url` (redis://host:port) or an ioredis `client`.');
+  if (!options.client && !options.url && !options.clusterNodes) {
+    throw new StreamstraightError('BAD_REQUEST', 'redisStore needs a `url` (redis://host:port), `clusterNodes` ([\'host:port\', …]) or an ioredis `client`.');
+  }
+  if (!options.client && options.url && options.clusterNodes) {
+    throw new StreamstraightError('BAD_REQUEST', 'redisStore takes a `url` (one Redis) or `clusterNodes` (a Redis Cluster), not both.');
   }
   const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
   const inactivityTimeoutMs = options.inactivityTimeoutMs ?? DEFAULT_INACTIVITY_TIMEOUT_MS;
@@ -101,17 +196,26 @@ export function redisStore(options: RedisStoreOptions): StreamStore {
     connectionName: 'ss-relay',
   };
   const ownsClient = options.client === undefined;
-  const client: Redis | Cluster = options.client ?? new Redis(options.url!, connectionOptions);
-  const subscriber: Redis =
-    client instanceof Cluster
-      ? (client.duplicate() as unknown as Redis)
-      : client.duplicate({ ...connectionOptions, autoResubscribe: false, commandTimeout: undefined });
+  const seeds = options.client || !options.clusterNodes ? undefined : parseClusterNodes(options.clusterNodes);
+  const client: Redis | Cluster = options.client ?? (seeds ? clusterClient(seeds, connectionOptions) : new Redis(options.url!, connectionOptions));
+  // `isCluster` rather than `instanceof`: the caller's client may come from another copy of ioredis.
+  const cluster = client.isCluster ? (client as Cluster) : undefined;
+  const subscriber: Redis | ClusterPubSub = cluster
+    ? new ClusterPubSub(cluster, { ...cluster.options.redisOptions, ...connectionOptions, commandTimeout: undefined })
+    : (client as Redis).duplicate({ ...connectionOptions, autoResubscribe: false, commandTimeout: undefined });
   let lastError: Error | undefined;
   const remember = (error: Error) => {
     lastError = error;
   };
   client.on('error', remember);
   subscriber.on('error', remember);
+  // A cluster client reports "Failed to refresh slots cache"; why (ECONNREFUSED…) comes from its nodes.
+  let lastNodeError: string | undefined;
+  const rememberNode = (error: Error, node: string) => {
+    lastNodeError = `${node}: ${error.message}`;
+  };
+  cluster?.on('node error', rememberNode);
+  const clusterTrouble = () => (lastError ? `${lastError.message}${lastNodeError ? ` (last node error ${lastNodeError})` : ''}` : 'no error reported yet');
   for (const [name, definition] of Object.entries(SCRIPTS)) client.defineCommand(name, definition);
   const scripted = client as unknown as ScriptedClient;
 
@@ -202,20 +306,38 @@ export function redisStore(options: RedisStoreOptions): StreamStore {
   timer.unref();
 
   let closed = false;
+  // On a cluster, fail fast as on a single Redis, so producers get STORE_UNAVAILABLE (and retry)
+  // rather than a hanging ack: a cluster client with no node to send to would queue commands until
+  // it reconnects, and `commandTimeout` only counts once a command was sent. The cluster client this
+  // store owns has no offline queue, so its first commands wait here for its first connection.
+  let starting: Promise<void> | undefined =
+    cluster && ownsClient
+      ? firstAttempt(cluster, commandTimeout).then(() => {
+          starting = undefined;
+        })
+      : undefined;
+  const onCluster = <Value>(work: () => Promise<Value>): Promise<Value> => {
+    if (!cluster) return work();
+    if (starting) return starting.then(() => onCluster(work));
+    if (CLUSTER_AWAY.has(cluster.status)) {
+      return Promise.reject(new Error(`cluster client ${cluster.status}: ${clusterTrouble()}`));
+    }
+    return withTimeout(work(), commandTimeout, 'from the Redis Cluster');
+  };
   const guard = <Value>(streamId: string, work: () => Promise<Value>, context: { seq?: number; expectedLastSeq?: number } = {}) => {
     if (closed) return Promise.reject(new StreamstraightError('CLOSED', 'The Redis store is closed.'));
-    return work().catch((error: unknown) => {
+    return onCluster(work).catch((error: unknown) => {
       throw toStoreError(error, { streamId, ...context });
     });
   };
 
   return {
-    open(streamId: string, mode: OpenMode): Promise<OpenResult> {
+    open(streamId: string, mode: OpenMode, openId?: string): Promise<OpenResult> {
       return guard(streamId, async () => {
         // The lease counter is global (unique fencing tokens across all streams); the open set lets
         // any relay find streams to time out. Both are outside the stream's slot, hence not in the script.
         const [lease] = await Promise.all([client.incr(leaseKey), client.zadd(openSetKey, Date.now(), streamId)]);
-        const [status, lastSeq, endReason] = await scripted.ssRelayOpen(metaKey(streamId), chunksKey(streamId), mode, lease, ttlMs);
+        const [status, lastSeq, endReason] = await scripted.ssRelayOpen(metaKey(streamId), chunksKey(streamId), mode, lease, ttlMs, openId ?? '');
         return { info: infoOf(streamId, status, lastSeq, endReason), lease };
       });
     },
@@ -278,17 +400,30 @@ export function redisStore(options: RedisStoreOptions): StreamStore {
       const problem = (detail: string) => ({ status: 'degraded' as const, store: 'redis', detail });
       if (closed) return problem('closed');
       const started = Date.now();
-      try {
-        await Promise.race([
-          client.ping(),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('no answer to PING within 2 s')), 2000).unref()),
-        ]);
-      } catch (error) {
-        const reason = (error as Error).name === 'MaxRetriesPerRequestError' && lastError ? lastError.message : (error as Error).message;
-        return problem(`Redis unreachable: ${reason}`);
+      if (cluster) {
+        // CLUSTER INFO rather than PING: a node that answers is not enough, every slot must be served.
+        if (!(await connected(cluster, 2000))) {
+          return problem(`Redis Cluster not ready within 2 s (${cluster.status}): ${seeds ? await probeSeeds(seeds) : clusterTrouble()}`);
+        }
+        let state: string | undefined;
+        try {
+          const info = await withTimeout(cluster.cluster('INFO'), 2000, 'to CLUSTER INFO');
+          state = /cluster_state:(\w+)/.exec(String(info))?.[1];
+        } catch (error) {
+          return problem(`Redis Cluster unreachable: ${(error as Error).message}`);
+        }
+        if (state !== 'ok') return problem(`Redis Cluster state is ${state ?? 'unknown'} (CLUSTER INFO): some hash slots are not served`);
+      } else {
+        try {
+          await withTimeout(client.ping(), 2000, 'to PING');
+        } catch (error) {
+          const reason = (error as Error).name === 'MaxRetriesPerRequestError' && lastError ? lastError.message : (error as Error).message;
+          return problem(`Redis unreachable: ${reason}`);
+        }
       }
       if (!(await connected(subscriber, 2000))) return problem(`Pub/Sub connection ${subscriber.status}; live delivery across relays is paused`);
-      return { status: 'ok', store: 'redis', detail: `PING ${Date.now() - started} ms, ${feeds.size} streams followed` };
+      const check = cluster ? 'CLUSTER INFO ok in' : 'PING';
+      return { status: 'ok', store: 'redis', detail: `${check} ${Date.now() - started} ms, ${feeds.size} streams followed` };
     },
 
     async close() {
@@ -302,6 +437,7 @@ export function redisStore(options: RedisStoreOptions): StreamStore {
         else client.disconnect();
       } else {
         client.off('error', remember);
+        cluster?.off('node error', rememberNode);
       }
     },
   };

@@ -84,6 +84,30 @@ export function describeStreamStoreContract(name: string, factory: StoreFactory)
       expect(await store.read(id, 0, 10)).toEqual([]);
     });
 
+    it('a resume with an openId attaches only to the stream opened with that openId', async () => {
+      const store = await make();
+      const id = uniqueId();
+      const first = await store.open(id, 'create', 'producer-a');
+      await store.append(id, first.lease, 0, ['a']);
+      // The same producer again (a reconnect, another relay): re-attached where the store is.
+      expect((await store.open(id, 'resume', 'producer-a')).info.lastSeq).toBe(0);
+      // Another producer whose own first open was lost, reusing the id: refused as a create would be.
+      await expectCode(store.open(id, 'resume', 'producer-b'), 'STREAM_EXISTS');
+      // Without an openId (older producers), a resume attaches as before.
+      expect((await store.open(id, 'resume')).info.lastSeq).toBe(0);
+      // A stream kept without an openId is nobody's to resume with one.
+      const anonymous = uniqueId();
+      await store.open(anonymous, 'attach');
+      await expectCode(store.open(anonymous, 'resume', 'producer-a'), 'STREAM_EXISTS');
+      // A resume that finds nothing creates the stream with its openId; an overwrite takes the new one.
+      const missing = uniqueId();
+      expect((await store.open(missing, 'resume', 'producer-c')).info.lastSeq).toBe(-1);
+      expect((await store.open(missing, 'resume', 'producer-c')).info.lastSeq).toBe(-1);
+      await store.open(missing, 'overwrite', 'producer-d');
+      await expectCode(store.open(missing, 'resume', 'producer-c'), 'STREAM_EXISTS');
+      expect((await store.open(missing, 'resume', 'producer-d')).info.status).toBe('open');
+    });
+
     it('fences an older lease with LEASE_LOST', async () => {
       const store = await make();
       const id = uniqueId();

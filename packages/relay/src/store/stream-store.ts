@@ -45,8 +45,13 @@ export const DEFAULT_INACTIVITY_TIMEOUT_MS = 10 * 60 * 1000;
  * `SEQ_GAP`, `LEASE_LOST`, `STORE_UNAVAILABLE`.
  */
 export interface StreamStore {
-  /** Opens a stream for writing and takes the producer lease. */
-  open(streamId: string, mode: OpenMode): Promise<OpenResult>;
+  /**
+   * Opens a stream for writing and takes the producer lease. `openId` is the producer's own id for
+   * the stream (see `MuxOpen.openId`): kept when the open creates or replaces the stream; a
+   * `resume` with an `openId` other than the kept one (or with one, for a stream kept without) is
+   * refused with `STREAM_EXISTS`. Without `openId`, a resume attaches to whatever has the id.
+   */
+  open(streamId: string, mode: OpenMode, openId?: string): Promise<OpenResult>;
   /**
    * Stores `data` as chunks `seq`, `seq + 1`, …. Idempotent: the part at or below the stored
    * `lastSeq` is dropped (a resend); a `seq` beyond `lastSeq + 1` is refused with `SEQ_GAP`.

@@ -11,15 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The redis-server binary: `REDIS_SERVER_BIN`, else `redis-server` from the PATH. */
-const binary = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+export const redisServerBinary = process.env.REDIS_SERVER_BIN ?? 'redis-server';
 
 function findRedisServer(): boolean {
-  const probe = spawnSync(binary, ['--version'], { stdio: 'ignore' });
+  const probe = spawnSync(redisServerBinary, ['--version'], { stdio: 'ignore' });
   return probe.error === undefined && probe.status === 0;
 }
 
 const found = findRedisServer();
-const isCi = process.env.CI === 'true';
+/** Whether this is a CI run (`CI=true`), where a missing Redis fails the tests instead of skipping them. */
+export const isCi = process.env.CI === 'true';
 
 /**
  * True when the Redis suites should be skipped: no redis-server here and not in CI. Under CI a
@@ -47,7 +48,8 @@ export interface RedisServer extends AsyncDisposable {
   start(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A port nobody listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
@@ -58,7 +60,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function ping(port: number): Promise<boolean> {
+/** Whether a Redis answers PING on 127.0.0.1:`port` within half a second. */
+export function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let answer = '';
@@ -76,7 +79,8 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-function exited(child: ChildProcess): Promise<void> {
+/** Resolves once `child` has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
@@ -89,7 +93,7 @@ function exited(child: ChildProcess): Promise<void> {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   if (!found) {
     throw new Error(
-      `redis-server was not found ("${binary}" --version failed). The Redis tests need a real Redis: ` +
+      `redis-server was not found ("${redisServerBinary}" --version failed). The Redis tests need a real Redis: ` +
         'install Debian\'s package (apt-get install -y redis-server) or set REDIS_SERVER_BIN to its path.',
     );
   }
@@ -110,7 +114,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       '--daemonize', 'no',
       '--loglevel', 'warning',
     ];
-    const started = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const started = spawn(redisServerBinary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
     started.stdout!.on('data', (data) => (log += data));
     started.stderr!.on('data', (data) => (log += data));

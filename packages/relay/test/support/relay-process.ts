@@ -51,7 +51,7 @@ export interface RelayProcess {
  */
 export async function startRelayProcess(args: string[], env: Record<string, string> = {}): Promise<RelayProcess> {
   const child = spawn(process.execPath, [ensureBuiltCli(), '--port', '0', '--host', '127.0.0.1', ...args], {
-    env: { ...process.env, SS_API_KEYS: '', SS_REDIS_URL: '', ...env },
+    env: { ...process.env, SS_API_KEYS: '', SS_REDIS_URL: '', SS_REDIS_CLUSTER_NODES: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -79,4 +79,22 @@ export async function startRelayProcess(args: string[], env: Record<string, stri
       await exited;
     },
   };
+}
+
+/**
+ * Runs `ss-relay` with `args` until it exits by itself (a start that must fail).
+ * @param args - CLI arguments.
+ * @param env - extra environment variables.
+ * @returns its exit code and everything it printed.
+ */
+export async function runRelayProcessToExit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [ensureBuiltCli(), ...args], {
+    env: { ...process.env, SS_API_KEYS: '', SS_REDIS_URL: '', SS_REDIS_CLUSTER_NODES: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (data) => (output += data));
+  child.stderr!.on('data', (data) => (output += data));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, output };
 }
