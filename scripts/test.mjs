@@ -19,6 +19,7 @@ const turbo = spawnSync('turbo', ['run', 'test', '--continue', '--concurrency=1'
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const failures = [];
 const reports = existsSync(reportDir) ? readdirSync(reportDir).filter((file) => file.endsWith('.json')) : [];
 for (const file of reports) {
   const report = JSON.parse(readFileSync(join(reportDir, file), 'utf8'));
@@ -27,8 +28,20 @@ for (const file of reports) {
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   // A suite that failed to load (syntax error, missing module) has no tests but is still a failure.
   for (const suite of report.testResults ?? []) {
-    if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) failed += 1;
+    const file = suite.name.replace(root, '');
+    if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) {
+      failed += 1;
+      failures.push({ name: file, message: suite.message });
+    }
+    for (const test of suite.assertionResults ?? []) {
+      if (test.status === 'failed') failures.push({ name: `${file} > ${test.fullName}`, message: test.failureMessages?.[0] });
+    }
   }
+}
+// CI logs keep only their tail: name every failure here, next to the count, with its first lines.
+for (const { name, message } of failures) {
+  console.log(`FAILED ${name}`);
+  for (const line of String(message ?? '').split('\n').slice(0, 8)) console.log(`    ${line}`);
 }
 const turboFailed = turbo.status !== 0;
 if (turboFailed && failed === 0) failed = 1; // a package crashed before reporting: never print a clean count
