@@ -1,6 +1,7 @@
 // The relay at the wire level: stream-v1 and mux producers written by hand with socket.io-client,
 // readers subscribing from any seq, and every kind of bad input.
 import { mintClientToken } from '@ss/core';
+import { oneSecondToken } from './support/short-lived-token.js';
 import type { Socket } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import { createRelay, type RelayOptions } from '../src/index.js';
@@ -286,19 +287,19 @@ describe('bad input gets a typed error and never disturbs a healthy stream', () 
     const [header, payload] = valid.split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
     const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const expired = await mintClientToken({ apiKey: API_KEY, streamIds: ['scoped'], expiresIn: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const expired = await oneSecondToken({ apiKey: API_KEY, streamIds: ['scoped'] });
+    await expired.expired();
     expect(await refusal(undefined)).toBe('UNAUTHORIZED');
     expect(await refusal('not-a-jwt')).toBe('UNAUTHORIZED');
     expect(await refusal(await mintClientToken({ apiKey: 'another-key', streamIds: ['scoped'] }))).toBe('UNAUTHORIZED');
     expect(await refusal(`${header}.${encode({ ...claims, streams: ['scoped', 'other'] })}.${valid.split('.')[2]}`)).toBe('UNAUTHORIZED');
     expect(await refusal(`${encode({ alg: 'none', typ: 'JWT' })}.${payload}.`)).toBe('UNAUTHORIZED');
-    expect(await refusal(expired)).toBe('UNAUTHORIZED');
+    expect(await refusal(expired.token)).toBe('UNAUTHORIZED');
 
     // A token that expires while connected cannot subscribe any more.
-    const shortLived = await mintClientToken({ apiKey: API_KEY, streamIds: ['scoped'], expiresIn: 1 });
-    const connected = track(await connectRaw(url, { auth: { role: 'consumer', token: shortLived } }));
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const shortLived = await oneSecondToken({ apiKey: API_KEY, streamIds: ['scoped'] });
+    const connected = track(await connectRaw(url, { auth: { role: 'consumer', token: shortLived.token } }));
+    await shortLived.expired();
     expect(await connected.emitWithAck('consumer:subscribe', { streamId: 'scoped' })).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
 
     const reader = track(await connectRaw(url, { auth: { role: 'consumer', token: valid } }));

@@ -1,5 +1,6 @@
 import { mintClientToken } from '@ss/core';
 import { describe, expect, it } from 'vitest';
+import { oneSecondToken } from '../../test/support/short-lived-token.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
 const apiKey = 'verified-tokens-test-key';
@@ -16,9 +17,9 @@ describe('VerifiedTokens', () => {
 
   it('refuses a remembered token once it has expired', async () => {
     const tokens = new VerifiedTokens([apiKey], 0);
-    const token = await mintClientToken({ apiKey, streamIds: ['a'], expiresIn: '1s' });
+    const { token, expired } = await oneSecondToken({ apiKey, streamIds: ['a'] });
     await tokens.verify(token);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await expired();
     await expect(tokens.verify(token)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 
