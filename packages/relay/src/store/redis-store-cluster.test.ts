@@ -225,7 +225,12 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
     await setNodeTimeout(500); // so the survivors declare the dead node failed within a second, not 15
     try {
       await cluster.kill(down!.port);
-      await until(async () => String(await admins.get(up!.port)!.cluster('INFO')).includes('cluster_state:fail'), 'the cluster to fail');
+      // Every survivor, not just one: each node marks the failure on its own, and health() asks any of them.
+      const survivors = [...admins].filter(([port]) => port !== down!.port).map(([, admin]) => admin);
+      await until(
+        async () => (await Promise.all(survivors.map((admin) => admin.cluster('INFO')))).every((info) => String(info).includes('cluster_state:fail')),
+        'every surviving node to report cluster_state:fail',
+      );
       const health = await store.health();
       expect(health).toMatchObject({ status: 'degraded', store: 'redis' });
       expect(health.detail).toMatch(/Redis Cluster/);
