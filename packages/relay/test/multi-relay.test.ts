@@ -4,11 +4,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mintClientToken, type StreamstraightServer, streamstraightServer } from '@ss/core';
 import { io } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../src/index.js';
-import { close, useCleanups } from './support/cleanups.js';
+import { close, useCleanups, useForBlock } from './support/cleanups.js';
 import { connectReader, readToEnd } from './support/raw-clients.js';
-import { type RedisServer, redisServerMissing, startRedisServer } from './support/redis-server.js';
+import { redisServerMissing, startRedisServer } from './support/redis-server.js';
 import { ensureBuiltCli, startRelayProcess } from './support/relay-process.js';
 import { startTcpBalancer } from './support/tcp-balancer.js';
 import { startTestRelay } from './support/test-relay.js';
@@ -68,16 +68,10 @@ async function follow(url: string, streamId: string, timeoutMs = 30_000): Promis
 }
 
 describe.skipIf(redisServerMissing)('several relays, one Redis', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer();
-    ensureBuiltCli();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const redis = useForBlock(() => startRedisServer());
+  beforeAll(ensureBuiltCli, 120_000);
 
-  const startRelay = () => startTestRelay(later, { apiKeys: API_KEYS, store: redisStore({ url: server.url }) });
+  const startRelay = () => startTestRelay(later, { apiKeys: API_KEYS, store: redisStore({ url: redis().url }) });
 
   it('the producer writes through relay A; readers on A and B get every chunk in order; a reader moving from A to B resumes exactly', async () => {
     const a = await startRelay();
@@ -117,11 +111,11 @@ describe.skipIf(redisServerMissing)('several relays, one Redis', () => {
   });
 
   it('failover: relay A is SIGKILLed while 50 streams are produced through a balancer; producers finish on B; every reader gets every chunk exactly once', async () => {
-    const redisArgs = ['--redis', server.url, ...API_KEYS.flatMap((key) => ['--api-key', key])];
+    const redisArgs = ['--redis', redis().url, ...API_KEYS.flatMap((key) => ['--api-key', key])];
     const relayA = later(await startRelayProcess(redisArgs), (relay) => relay.kill('SIGKILL'));
     const relayB = later(await startRelayProcess(redisArgs), (relay) => relay.kill('SIGKILL'));
     const balancer = later(await startTcpBalancer([relayA.port, relayB.port]), close);
-    const observer = later(redisStore({ url: server.url }), close);
+    const observer = later(redisStore({ url: redis().url }), close);
 
     const COUNT = 50;
     const CHUNKS = 600;

@@ -2,11 +2,11 @@
 // in this process (producer on A, reader on B, streams on every node), then two `ss-relay
 // --redis-cluster` processes behind a load balancer, as the README runs them.
 import { streamstraightServer } from '@ss/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../src/index.js';
-import { close, useCleanups } from './support/cleanups.js';
+import { close, useCleanups, useForBlock } from './support/cleanups.js';
 import { connectReader, readToEnd } from './support/raw-clients.js';
-import { type RedisCluster, redisClusterMissing, startRedisCluster } from './support/redis-cluster.js';
+import { redisClusterMissing, startRedisCluster } from './support/redis-cluster.js';
 import { ensureBuiltCli, startRelayProcess } from './support/relay-process.js';
 import { startTcpBalancer } from './support/tcp-balancer.js';
 import { startTestRelay } from './support/test-relay.js';
@@ -51,21 +51,15 @@ function following(health: () => Promise<{ detail?: string }>, count: number): P
 }
 
 describe.skipIf(redisClusterMissing)('relays on a Redis Cluster', () => {
-  let cluster: RedisCluster;
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    ensureBuiltCli();
-  }, 120_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const cluster = useForBlock(startRedisCluster);
+  beforeAll(ensureBuiltCli, 120_000);
 
-  const startRelay = () => startTestRelay(later, { apiKeys: [API_KEY], store: redisStore({ clusterNodes: cluster.nodeList.split(',') }) });
+  const startRelay = () => startTestRelay(later, { apiKeys: [API_KEY], store: redisStore({ clusterNodes: cluster().nodeList.split(',') }) });
 
   it('the producer writes through relay A; a reader on relay B gets every chunk of every stream in order, and the end — streams on every node', async () => {
     const a = await startRelay();
     const b = await startRelay();
-    const streams = await cluster.idsOnEveryNode('two-relays', 2);
+    const streams = await cluster().idsOnEveryNode('two-relays', 2);
     expect(new Set(streams.map(({ port }) => port)).size).toBe(3);
     const ids = streams.map(({ id }) => id);
 
@@ -90,16 +84,16 @@ describe.skipIf(redisClusterMissing)('relays on a Redis Cluster', () => {
   });
 
   it('two `ss-relay --redis-cluster` processes behind a balancer (nodes from the flag and from SS_REDIS_CLUSTER_NODES): producer on one, reader on the other', async () => {
-    const relayA = later(await startRelayProcess(['--api-key', API_KEY, '--redis-cluster', cluster.nodeList]), (relay) => relay.kill('SIGKILL'));
-    const relayB = later(await startRelayProcess(['--api-key', API_KEY], { SS_REDIS_CLUSTER_NODES: cluster.nodeList }), (relay) => relay.kill('SIGKILL'));
+    const relayA = later(await startRelayProcess(['--api-key', API_KEY, '--redis-cluster', cluster().nodeList]), (relay) => relay.kill('SIGKILL'));
+    const relayB = later(await startRelayProcess(['--api-key', API_KEY], { SS_REDIS_CLUSTER_NODES: cluster().nodeList }), (relay) => relay.kill('SIGKILL'));
     for (const relay of [relayA, relayB]) {
-      expect(relay.output()).toContain(`Redis Cluster store at ${cluster.nodeList}`);
+      expect(relay.output()).toContain(`Redis Cluster store at ${cluster().nodeList}`);
       const health = await fetch(`${relay.url}/healthz`);
       expect(await health.json()).toMatchObject({ status: 'ok', store: 'redis', detail: expect.stringContaining('CLUSTER INFO ok') });
     }
     const balancer = later(await startTcpBalancer([relayA.port, relayB.port]), close);
 
-    const ids = (await cluster.idsOnEveryNode('balanced')).map(({ id }) => id);
+    const ids = (await cluster().idsOnEveryNode('balanced')).map(({ id }) => id);
     // Round robin: the producers' pooled connection goes to A, the reader's to B.
     const halfway = gate();
     const producing = await produceAll(balancer.url, ids, 500, halfway.opened);

@@ -6,9 +6,9 @@ import { Redis } from 'ioredis';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../src/index.js';
-import { close, useCleanups } from './support/cleanups.js';
+import { close, useCleanups, useForBlock } from './support/cleanups.js';
 import { connectMuxProducer, connectReader, nextEvent, readToEnd } from './support/raw-clients.js';
-import { type RedisServer, redisServerMissing, startRedisServer } from './support/redis-server.js';
+import { redisServerMissing, startRedisServer } from './support/redis-server.js';
 import { ensureBuiltCli, runRelayProcessToExit, startRelayProcess } from './support/relay-process.js';
 import { startTestRelay } from './support/test-relay.js';
 import { encoded, token } from './support/tokens.js';
@@ -22,20 +22,16 @@ const startRelay = (redisUrl: string, options: Parameters<typeof redisStore>[0] 
 const track = <T extends Socket>(socket: T): T => later(socket, close);
 
 describe.skipIf(redisServerMissing)('relay on the Redis store', () => {
-  let server: RedisServer;
+  const server = useForBlock(() => startRedisServer({ appendonly: true }));
   let admin: Redis;
-  beforeAll(async () => {
-    server = await startRedisServer({ appendonly: true });
-    admin = new Redis(server.url);
+  beforeAll(() => {
+    admin = new Redis(server().url);
     admin.on('error', () => {}); // Redis is killed on purpose below
   });
-  afterAll(async () => {
-    admin?.disconnect();
-    await server?.stop();
-  });
+  afterAll(() => admin?.disconnect());
 
   it('a foreign key type at a stream key gives a typed error for that stream; the relay keeps serving the others', async () => {
-    const { url } = await startRelay(server.url);
+    const { url } = await startRelay(server().url);
     await admin.set('ss:{poisoned}:meta', 'left here by another app');
     await admin.hset('ss:{poisoned-chunks}:meta', 'status', 'open', 'lastSeq', '-1', 'endReason', '', 'gen', '1', 'lease', '1', 'lastWriteAt', '0');
     await admin.set('ss:{poisoned-chunks}:chunks', 'not a stream');
@@ -68,7 +64,7 @@ describe.skipIf(redisServerMissing)('relay on the Redis store', () => {
   });
 
   it('Redis restarting mid-stream (AOF on): acks stop with STORE_UNAVAILABLE, the producer retries, nothing acknowledged is lost', async () => {
-    const { relay, url } = await startRelay(server.url);
+    const { relay, url } = await startRelay(server().url);
     const reader = track(await connectReader(url, API_KEY, ['through-restart']));
     const producer = later(
       await streamstraightServer({ apiKey: API_KEY, baseUrl: url, retries: 30, retryBaseMs: 50, retryMaxMs: 300 }, { streamId: 'through-restart' }),
@@ -84,7 +80,7 @@ describe.skipIf(redisServerMissing)('relay on the Redis store', () => {
           if (index % 20 === 0) await sleep(1);
           if (index === 1_000) {
             outage = (async () => {
-              await server.kill(); // a crash; every acknowledged write was fsynced (appendfsync always)
+              await server().kill(); // a crash; every acknowledged write was fsynced (appendfsync always)
               const refused = await raw.emitWithAck('mux:chunks', { streamId: 'raw-during-outage', seq: 0, data: ['x'] });
               expect(refused).toMatchObject({ ok: false, error: { code: 'STORE_UNAVAILABLE' } });
               expect(refused.error.retryInMs).toBeGreaterThan(0);
@@ -92,7 +88,7 @@ describe.skipIf(redisServerMissing)('relay on the Redis store', () => {
               expect(health.status).toBe(503);
               expect(await health.json()).toMatchObject({ status: 'degraded', store: 'redis' });
               await sleep(300);
-              await server.start();
+              await server().start();
             })();
           }
           yield token(index);
@@ -114,8 +110,8 @@ describe.skipIf(redisServerMissing)('relay on the Redis store', () => {
   });
 
   it('a stream whose relay died mid-stream is ended by another relay with inactivity-timeout, and its readers are told', async () => {
-    const dying = await startRelay(server.url, { inactivityTimeoutMs: 60_000 });
-    const survivor = await startRelay(server.url, { inactivityTimeoutMs: 400, sweepIntervalMs: 50 });
+    const dying = await startRelay(server().url, { inactivityTimeoutMs: 60_000 });
+    const survivor = await startRelay(server().url, { inactivityTimeoutMs: 400, sweepIntervalMs: 50 });
     const producer = track(await connectMuxProducer(dying.url, API_KEY));
     expect(await producer.emitWithAck('mux:open', { streamId: 'orphaned' })).toMatchObject({ ok: true });
     expect(await producer.emitWithAck('mux:chunks', { streamId: 'orphaned', seq: 0, data: ['a', 'b', 'c'] })).toEqual({ ok: true, lastSeq: 2 });
@@ -129,7 +125,7 @@ describe.skipIf(redisServerMissing)('relay on the Redis store', () => {
   });
 
   it('retention: a stream and its chunks are gone ttl after the last write', async () => {
-    const { relay, url } = await startRelay(server.url, { ttlMs: 600 });
+    const { relay, url } = await startRelay(server().url, { ttlMs: 600 });
     const producer = track(await connectMuxProducer(url, API_KEY));
     await producer.emitWithAck('mux:open', { streamId: 'short-lived' });
     await producer.emitWithAck('mux:chunks', { streamId: 'short-lived', seq: 0, data: ['a'] });
@@ -143,14 +139,8 @@ describe.skipIf(redisServerMissing)('relay on the Redis store', () => {
 });
 
 describe.skipIf(redisServerMissing)('ss-relay --redis', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer();
-    ensureBuiltCli();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = useForBlock(() => startRedisServer());
+  beforeAll(ensureBuiltCli, 120_000);
 
   it('exits 1 with a clear message when Redis cannot be reached', async () => {
     const { code, output } = await runRelayProcessToExit(['--api-key', 'k', '--port', '0', '--redis', 'redis://:hunter2@127.0.0.1:1']);
@@ -161,16 +151,16 @@ describe.skipIf(redisServerMissing)('ss-relay --redis', () => {
   });
 
   it('--redis-cluster pointed at a Redis that is not a cluster exits 1 and says so', async () => {
-    const { code, output } = await runRelayProcessToExit(['--api-key', 'k', '--port', '0', '--redis-cluster', `127.0.0.1:${server.port}`]);
+    const { code, output } = await runRelayProcessToExit(['--api-key', 'k', '--port', '0', '--redis-cluster', `127.0.0.1:${server().port}`]);
     expect(code).toBe(1);
-    expect(output).toContain(`cannot reach the Redis Cluster at 127.0.0.1:${server.port}`);
+    expect(output).toContain(`cannot reach the Redis Cluster at 127.0.0.1:${server().port}`);
     expect(output).toContain('cluster support disabled');
   });
 
   it('serves streams from Redis, with the URL from SS_REDIS_URL, and reports the store on /healthz', async () => {
-    const relay = await startRelayProcess(['--api-key', 'cli-key'], { SS_REDIS_URL: server.url });
+    const relay = await startRelayProcess(['--api-key', 'cli-key'], { SS_REDIS_URL: server().url });
     try {
-      expect(relay.output()).toContain(`Redis store at ${server.url}`);
+      expect(relay.output()).toContain(`Redis store at ${server().url}`);
       const health = await fetch(`${relay.url}/healthz`);
       expect(await health.json()).toMatchObject({ status: 'ok', store: 'redis' });
       const producer = await connectMuxProducer(relay.url, 'cli-key');
@@ -180,7 +170,7 @@ describe.skipIf(redisServerMissing)('ss-relay --redis', () => {
       } finally {
         producer.close();
       }
-      const store = redisStore({ url: server.url });
+      const store = redisStore({ url: server().url });
       expect(await store.read('from-cli', 0, 10)).toEqual(['a']);
       await store.close();
     } finally {

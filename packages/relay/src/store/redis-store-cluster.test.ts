@@ -5,7 +5,8 @@
 // again before they finish.
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisCluster, redisClusterMissing, startRedisCluster } from '../../test/support/redis-cluster.js';
+import { useForBlock } from '../../test/support/cleanups.js';
+import { redisClusterMissing, startRedisCluster } from '../../test/support/redis-cluster.js';
 import { caught, chunksOf } from '../../test/support/store-events.js';
 import { until } from '../../test/support/until.js';
 import { type RedisStoreOptions, redisStore } from './redis-store.js';
@@ -13,12 +14,11 @@ import { describeStreamStoreContract } from './stream-store.contract.js';
 import type { StoreEvent, StreamStore } from './stream-store.js';
 
 describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
-  let cluster: RedisCluster;
+  const cluster = useForBlock(startRedisCluster);
   /** One plain connection per node, by port, for looking at a node directly. */
   const admins = new Map<number, Redis>();
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-    for (const { port } of cluster.nodes) {
+  beforeAll(() => {
+    for (const { port } of cluster().nodes) {
       // Fails at once while its node is down (instead of queueing until it is back).
       const admin = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, enableOfflineQueue: false });
       admin.on('error', () => {}); // nodes are killed on purpose below
@@ -27,13 +27,12 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
   });
   afterAll(async () => {
     for (const admin of admins.values()) admin.disconnect();
-    await cluster?.stop();
   });
 
   // The same contract as on one Redis, through a Cluster client the caller owns (the store leaves
   // it open, so each store closes its own here). Ids are unique per test, as on one Redis.
   describeStreamStoreContract('redis cluster', (retention) => {
-    const client = new Cluster([...cluster.nodes]);
+    const client = new Cluster([...cluster().nodes]);
     const store = redisStore({ client, ...retention });
     return {
       ...store,
@@ -48,13 +47,13 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
   const clients: Cluster[] = [];
   /** A store that owns its cluster client (what `ss-relay --redis-cluster` runs). */
   const open = (options: Partial<RedisStoreOptions> = {}) => {
-    const store = redisStore({ clusterNodes: cluster.nodeList.split(','), ...options });
+    const store = redisStore({ clusterNodes: cluster().nodeList.split(','), ...options });
     stores.push(store);
     return store;
   };
   /** A store on a Cluster client the caller owns. */
   const openOnClient = (options: Partial<RedisStoreOptions> = {}) => {
-    const client = new Cluster([...cluster.nodes]);
+    const client = new Cluster([...cluster().nodes]);
     clients.push(client);
     return open({ client, ...options });
   };
@@ -92,7 +91,7 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
 
   it('keeps a stream in one slot, spreads streams over every node and uses the global keys beside them', async () => {
     const store = open();
-    const streams = await cluster.idsOnEveryNode('layout');
+    const streams = await cluster().idsOnEveryNode('layout');
     expect(new Set(streams.map(({ port }) => port)).size).toBe(3);
     for (const { id, port } of streams) {
       const { lease } = await store.open(id, 'create');
@@ -105,7 +104,7 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
       expect(await store.read(id, 0, 10)).toEqual(['a', 'b']);
       expect(await store.info(id)).toEqual({ streamId: id, status: 'ended', lastSeq: 1, endReason: 'completed' });
     }
-    const client = new Cluster([...cluster.nodes]);
+    const client = new Cluster([...cluster().nodes]);
     try {
       expect(Number(await client.get('ss:lease'))).toBeGreaterThanOrEqual(3);
       for (const { id } of streams) expect(await client.zscore('ss:open', id)).not.toBeNull();
@@ -129,10 +128,10 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
   });
 
   it('works with a Cluster client the caller owns and leaves it open', async () => {
-    const client = new Cluster([...cluster.nodes]);
+    const client = new Cluster([...cluster().nodes]);
     try {
       const store = open({ client });
-      const { id } = (await cluster.idsOnEveryNode('owned'))[0]!;
+      const { id } = (await cluster().idsOnEveryNode('owned'))[0]!;
       const { lease } = await store.open(id, 'create');
       await store.append(id, lease, 0, ['a']);
       await store.close();
@@ -146,7 +145,7 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
     it(`delivers appends made through another relay's store, for streams on every node, in order, once (${inlineNotifyMaxBytes ? 'data in the notification' : 'notification + XRANGE'})`, async () => {
       const writer = open({ inlineNotifyMaxBytes });
       const reader = openOnClient({ inlineNotifyMaxBytes });
-      const ids = (await cluster.idsOnEveryNode('cross')).map(({ id }) => id);
+      const ids = (await cluster().idsOnEveryNode('cross')).map(({ id }) => id);
       const { events, ended } = listen(reader, ids);
       await until(async () => (await pubSubNodes()).length === 1, 'the reader to subscribe');
       await produce(writer, ids, 100);
@@ -162,7 +161,7 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
   it('catches up after its Pub/Sub connection is cut, even when the end was published while it reconnected', async () => {
     const writer = open();
     const reader = open();
-    const ids = (await cluster.idsOnEveryNode('cut')).map(({ id }) => id);
+    const ids = (await cluster().idsOnEveryNode('cut')).map(({ id }) => id);
     const { events, ended } = listen(reader, ids);
     await until(async () => (await pubSubNodes()).length === 1, 'the reader to subscribe');
     const cut = () => Promise.all([...admins.values()].map((admin) => admin.client('KILL', 'TYPE', 'pubsub')));
@@ -184,7 +183,7 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
   it('moves its Pub/Sub connection to another node when its node dies, and misses nothing', async () => {
     const writer = open();
     const reader = open();
-    const streams = await cluster.idsOnEveryNode('moved');
+    const streams = await cluster().idsOnEveryNode('moved');
     const { events } = listen(
       reader,
       streams.map(({ id }) => id),
@@ -198,7 +197,7 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
       // Chunks 50–149 are written while the connection moves (what it misses is caught up), the
       // rest and the ends once it is subscribed on another node.
       await produce(writer, surviving, 200, async (seq) => {
-        if (seq === 50) await cluster.kill(dying);
+        if (seq === 50) await cluster().kill(dying);
         if (seq === 150) await until(async () => (await pubSubNodes()).length === 1, 'the Pub/Sub connection on another node');
       });
       await until(() => surviving.every((id) => events.get(id)!.some((event) => event.type === 'end')), 'the end events');
@@ -210,13 +209,13 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
       expect(now).toHaveLength(1);
       expect(now[0]).not.toBe(dying);
     } finally {
-      await cluster.start(dying);
+      await cluster().start(dying);
     }
   });
 
   it('health follows CLUSTER INFO: degraded while some slots are not served, whose streams get STORE_UNAVAILABLE; ok again once they are', async () => {
     const store = open();
-    const [down, up] = await cluster.idsOnEveryNode('health');
+    const [down, up] = await cluster().idsOnEveryNode('health');
     const { lease } = await store.open(up!.id, 'create');
     await store.append(up!.id, lease, 0, ['before']);
     expect((await store.health()).status).toBe('ok');
@@ -224,7 +223,7 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
       Promise.all([...admins.values()].map((admin) => admin.config('SET', 'cluster-node-timeout', String(ms)).catch(() => undefined)));
     await setNodeTimeout(500); // so the survivors declare the dead node failed within a second, not 15
     try {
-      await cluster.kill(down!.port);
+      await cluster().kill(down!.port);
       // Every survivor, not just one: each node marks the failure on its own, and health() asks any of them.
       const survivors = [...admins].filter(([port]) => port !== down!.port).map(([, admin]) => admin);
       await until(
@@ -239,7 +238,7 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
       expect(refused.code).toBe('STORE_UNAVAILABLE');
       expect(refused.retryInMs).toBeGreaterThan(0);
     } finally {
-      await cluster.start(down!.port);
+      await cluster().start(down!.port);
       await setNodeTimeout(15_000);
     }
     await until(async () => (await store.health()).status === 'ok', 'health to recover');
@@ -249,11 +248,11 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
 
   it('fails fast with STORE_UNAVAILABLE while every node is down, then works again', async () => {
     const store = open();
-    const { id } = (await cluster.idsOnEveryNode('outage'))[0]!;
+    const { id } = (await cluster().idsOnEveryNode('outage'))[0]!;
     const { lease } = await store.open(id, 'create');
     await store.append(id, lease, 0, ['a']);
     try {
-      await cluster.kill();
+      await cluster().kill();
       for (let attempt = 0; attempt < 2; attempt++) {
         const started = Date.now();
         const error = await caught(store.append(id, lease, 1, ['b']));
@@ -263,11 +262,11 @@ describe.skipIf(redisClusterMissing)('redis store on a Redis Cluster', () => {
       }
       expect((await store.health()).status).toBe('degraded');
     } finally {
-      await cluster.start();
+      await cluster().start();
     }
     // Nothing was persisted (no AOF in this test cluster): the store works again with new streams.
     await until(async () => (await store.health()).status === 'ok', 'health to recover');
-    const { id: next } = (await cluster.idsOnEveryNode('after-outage'))[0]!;
+    const { id: next } = (await cluster().idsOnEveryNode('after-outage'))[0]!;
     const reopened = await store.open(next, 'create');
     expect(await store.append(next, reopened.lease, 0, ['x'])).toEqual({ lastSeq: 0 });
     expect(await store.read(next, 0, 10)).toEqual(['x']);

@@ -3,7 +3,8 @@
 // lost Pub/Sub messages, reused ids, dead relays, foreign data, Redis going away).
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, redisServerMissing, startRedisServer } from '../../test/support/redis-server.js';
+import { useForBlock } from '../../test/support/cleanups.js';
+import { redisServerMissing, startRedisServer } from '../../test/support/redis-server.js';
 import { caught, chunksOf } from '../../test/support/store-events.js';
 import { until } from '../../test/support/until.js';
 import { type RedisStoreOptions, redisStore } from './redis-store.js';
@@ -13,22 +14,18 @@ import type { StoreEvent, StreamStore } from './stream-store.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(redisServerMissing)('redis store', () => {
-  let server: RedisServer;
+  const server = useForBlock(() => startRedisServer());
   let admin: Redis;
-  beforeAll(async () => {
-    server = await startRedisServer();
-    admin = new Redis(server.url);
+  beforeAll(() => {
+    admin = new Redis(server().url);
   });
-  afterAll(async () => {
-    admin?.disconnect();
-    await server?.stop();
-  });
+  afterAll(() => admin?.disconnect());
 
-  describeStreamStoreContract('redis', (retention) => redisStore({ url: server.url, ...retention }));
+  describeStreamStoreContract('redis', (retention) => redisStore({ url: server().url, ...retention }));
 
   const stores: StreamStore[] = [];
   const open = (options: Partial<RedisStoreOptions> = {}) => {
-    const store = redisStore({ url: server.url, ...options });
+    const store = redisStore({ url: server().url, ...options });
     stores.push(store);
     return store;
   };
@@ -203,7 +200,7 @@ describe.skipIf(redisServerMissing)('redis store', () => {
   });
 
   it('refuses a keyPrefix with braces and a missing url', () => {
-    expect(() => redisStore({ url: server.url, keyPrefix: 'a{b}' })).toThrow(/keyPrefix/);
+    expect(() => redisStore({ url: server().url, keyPrefix: 'a{b}' })).toThrow(/keyPrefix/);
     expect(() => redisStore({})).toThrow(/url/);
   });
 
@@ -217,7 +214,7 @@ describe.skipIf(redisServerMissing)('redis store', () => {
   });
 
   it('works with a client the caller owns and leaves it open', async () => {
-    const client = new Redis(server.url);
+    const client = new Redis(server().url);
     try {
       const store = open({ client });
       const id = uniqueId('owned');
@@ -232,17 +229,11 @@ describe.skipIf(redisServerMissing)('redis store', () => {
 });
 
 describe.skipIf(redisServerMissing)('redis store when Redis goes away (AOF on)', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer({ appendonly: true });
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = useForBlock(() => startRedisServer({ appendonly: true }));
 
   it('fails fast with STORE_UNAVAILABLE while Redis is down, then works again and has every acknowledged chunk', async () => {
-    const store = redisStore({ url: server.url });
-    const reader = redisStore({ url: server.url });
+    const store = redisStore({ url: server().url });
+    const reader = redisStore({ url: server().url });
     try {
       const id = `outage-${process.pid}`;
       const events: StoreEvent[] = [];
@@ -251,7 +242,7 @@ describe.skipIf(redisServerMissing)('redis store when Redis goes away (AOF on)',
       const { lease } = await store.open(id, 'create');
       for (let seq = 0; seq < 50; seq++) await store.append(id, lease, seq, [`c${seq}`]);
 
-      await server.kill(); // a crash: only what was fsynced (every acknowledged write, appendfsync always) survives
+      await server().kill(); // a crash: only what was fsynced (every acknowledged write, appendfsync always) survives
       const started = Date.now();
       const error = await caught(store.append(id, lease, 50, ['c50']));
       expect(error.code).toBe('STORE_UNAVAILABLE');
@@ -260,7 +251,7 @@ describe.skipIf(redisServerMissing)('redis store when Redis goes away (AOF on)',
       expect((await caught(store.info(id))).code).toBe('STORE_UNAVAILABLE');
       expect((await store.health()).status).toBe('degraded');
 
-      await server.start();
+      await server().start();
       // The producer's retry: the same frame again until Redis is back.
       let acked: { lastSeq: number } | undefined;
       await until(async () => {
