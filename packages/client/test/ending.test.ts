@@ -102,6 +102,8 @@ describe('how a read ends', () => {
     await writeRange(producer, 'stoppable', 0, 5);
     await until(() => stoppable.lastSeq === 4, 5_000, 'the first chunks');
     await stoppable.cancel('user pressed stop');
+    // The relay acks the reader and tells the producer on another connection: it arrives there on its own time.
+    await until(() => producer.cancels.length > 0, 5_000, 'the cancel at the producer');
     expect(producer.cancels).toEqual([{ streamId: 'stoppable', reason: 'user pressed stop' }]);
     await producer.end('stoppable', 'cancelled');
     const { text, error } = await result;
