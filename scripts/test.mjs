@@ -41,8 +41,10 @@ for (const file of reports) {
 // CI logs keep only their tail: name every failure here, next to the count, with its first lines.
 for (const { name, message } of failures) {
   console.log(`FAILED ${name}`);
-  for (const line of String(message ?? '').split('\n').slice(0, 8)) console.log(`    ${line}`);
+  const lines = String(message ?? '').split('\n').filter((line) => !line.includes('node_modules'));
+  for (const line of lines.slice(0, 8)) console.log(`    ${line}`);
 }
+if (turbo.error) console.log(`could not run turbo (${turbo.error.message}): run this through \`pnpm test\`, which puts it on the PATH`);
 const turboFailed = turbo.status !== 0;
 if (turboFailed && failed === 0) failed = 1; // a package crashed before reporting: never print a clean count
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
