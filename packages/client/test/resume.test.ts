@@ -91,6 +91,8 @@ describe('resuming after the connection is cut', () => {
     proxy.pause();
     proxy.dropConnections();
     await writeRange(producer, 'outage', 100, 200);
+    // It notices the cut on its own time; then it stays resuming while the relay refuses it.
+    await until(() => outage.status === 'resuming', 5_000, 'the reader to notice the cut');
     await sleep(300);
     expect(outage.status).toBe('resuming');
     proxy.resume();

@@ -279,9 +279,11 @@ describe('producer → relay', () => {
   it('rejects a wrong API key with UNAUTHORIZED at once (no retries)', async () => {
     const { url } = await startRelay();
     const started = Date.now();
-    const error = await caught(streamstraightServer({ apiKey: 'wrong-key', baseUrl: url, retryBaseMs: 1_000 }, { streamId: 'denied' }));
+    // A retry would come 5-10 s later (10 s, with the reconnect jitter): far beyond the bound, which
+    // leaves a busy machine seconds for the one real connect.
+    const error = await caught(streamstraightServer({ apiKey: 'wrong-key', baseUrl: url, retryBaseMs: 10_000, retryMaxMs: 10_000 }, { streamId: 'denied' }));
     expect(error.code).toBe('UNAUTHORIZED');
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('refuses a bad stream id before connecting', async () => {
@@ -324,7 +326,7 @@ describe('producer → relay', () => {
       }
     }
     const streaming = server.stream(slow());
-    await vi.waitFor(async () => expect((await relay.store.info('to-cancel'))?.lastSeq).toBeGreaterThanOrEqual(3));
+    await vi.waitFor(async () => expect((await relay.store.info('to-cancel'))?.lastSeq).toBeGreaterThanOrEqual(3), { timeout: 10_000 });
     const reader = later(await connectReader(url, API_KEY, ['to-cancel'], true), close);
     const ack = await reader.timeout(5_000).emitWithAck('consumer:cancel', { streamId: 'to-cancel', reason: 'user pressed stop' });
     expect(ack).toMatchObject({ ok: true });
@@ -371,7 +373,9 @@ describe('producer → relay', () => {
     const error = await caught(writer.close());
     expect(error.code).toBe('CHUNK_TOO_LARGE');
     expect((await caught(writer.send('more'))).code).toBe('CHUNK_TOO_LARGE');
-    await vi.waitFor(async () => expect(await relay.store.info('too-large')).toMatchObject({ status: 'ended', endReason: 'producer-error', lastSeq: 0 }));
+    await vi.waitFor(async () => expect(await relay.store.info('too-large')).toMatchObject({ status: 'ended', endReason: 'producer-error', lastSeq: 0 }), {
+      timeout: 10_000,
+    });
   });
 
   it('with maxChunkBytes set, refuses an oversized chunk in send() and keeps the stream intact', async () => {
@@ -395,14 +399,15 @@ describe('producer → relay', () => {
     await one.disconnect();
     expect(relay.io.engine.clientsCount).toBe(1);
     await two.disconnect();
-    await vi.waitFor(() => expect(relay.io.engine.clientsCount).toBe(0), { timeout: 2_000 });
+    await vi.waitFor(() => expect(relay.io.engine.clientsCount).toBe(0), { timeout: 10_000 });
   });
 
   it('starts a stream on a warm connection without a round trip before the first chunk', async () => {
-    // A store whose open takes 300 ms: a producer that waited for the open ack would send its
-    // first chunk 300 ms after the open; a pipelining one sends it right behind.
+    // A store whose open takes 1 s: a producer that waited for the open ack would send its first
+    // chunk 1 s after the open; a pipelining one sends it right behind (the bound below leaves a
+    // busy machine half a second between two frames written back to back).
     const store = memoryStore();
-    const slowStore: StreamStore = { ...store, open: async (streamId, mode) => (await sleep(300), store.open(streamId, mode)) };
+    const slowStore: StreamStore = { ...store, open: async (streamId, mode) => (await sleep(1_000), store.open(streamId, mode)) };
     const { relay, url } = await startRelay({ store: slowStore });
     const arrivals: Array<[string, number]> = [];
     relay.io.on('connection', (socket) =>
@@ -417,7 +422,7 @@ describe('producer → relay', () => {
     await writer.close();
     expect(arrivals.map(([event]) => event)).toEqual(['mux:open', 'mux:chunks', 'mux:end']);
     const [[, openedAt], [, chunkAt]] = arrivals as [[string, number], [string, number]];
-    expect(chunkAt - openedAt).toBeLessThan(150);
+    expect(chunkAt - openedAt).toBeLessThan(500);
     expect(await relay.store.read('pipelined', 0, 10)).toEqual(['"first"']);
   });
 
@@ -494,11 +499,12 @@ describe('producer → relay', () => {
   });
 
   it('stops with LEASE_LOST when another producer takes the stream over', async () => {
-    const { url } = await startRelay();
+    const { relay, url } = await startRelay();
     const server = await producer({ apiKey: API_KEY, baseUrl: url }, { streamId: 'contested' });
     const writer = server.streamWriter();
-    await writer.send('mine');
-    await sleep(50);
+    await writer.send('mine'); // resolves once in the window, before the relay has the open
+    // The takeover must come after the first producer's open, or that open is refused as STREAM_EXISTS.
+    await until(async () => (await relay.store.info('contested'))?.lastSeq === 0, 'the first chunk stored');
     // Another producer connection resumes the stream: it takes the lease.
     const raw = later(await connectMuxProducer(url, API_KEY), close);
     expect(await raw.emitWithAck('mux:open', { streamId: 'contested', resume: true })).toMatchObject({ ok: true });

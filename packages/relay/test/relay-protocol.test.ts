@@ -8,6 +8,7 @@ import { createRelay, type RelayOptions } from '../src/index.js';
 import { close, useCleanups } from './support/cleanups.js';
 import { connectMuxProducer, connectRaw, connectReader, nextEvent, readToEnd } from './support/raw-clients.js';
 import { startTestRelay } from './support/test-relay.js';
+import { until } from './support/until.js';
 
 const API_KEY = 'test-key-protocol';
 const later = useCleanups();
@@ -239,7 +240,7 @@ describe('bad input gets a typed error and never disturbs a healthy stream', () 
     expect(await codeOf('mux:end', { streamId: 'victim', reason: 'completed', lastSeq: 3 })).toBe('SEQ_GAP');
     bad.emit('no:such:event', { hello: 1 });
     bad.emit('mux:chunks', { streamId: 'victim', seq: 0, data: null }); // no ack callback: the error comes as an event
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await until(() => errors.length >= 2, 'the two stream:error events');
     expect(errors.map((error) => error.code)).toEqual(['UNKNOWN_EVENT', 'BAD_REQUEST']);
     expect(errors[0]!.message).toContain('no:such:event');
 

@@ -67,6 +67,6 @@ describe('toWebRequest', () => {
       });
       request.end();
     });
-    await vi.waitUntil(() => signals[1]?.aborted === true, { timeout: 2_000 });
+    await vi.waitUntil(() => signals[1]?.aborted === true, { timeout: 10_000 });
   });
 });

@@ -161,7 +161,7 @@ describe('teeStream', () => {
     const source = tokens(100_000, 5);
     const tee = teeStream(source, options(relay));
     const body = new Response(tee.body).text();
-    await vi.waitUntil(() => (relay.streams.get(tee.streamId)?.chunks.length ?? 0) > 10);
+    await vi.waitUntil(() => (relay.streams.get(tee.streamId)?.chunks.length ?? 0) > 10, { timeout: 10_000 });
     relay.cancel(tee.streamId);
     const result = await tee.done;
     await body;
@@ -214,7 +214,7 @@ describe('teeStream', () => {
     const source = tokens(200, 10);
     const tee = teeStream(source, options(relay, { relayBufferChunks: 20 }));
     await tee.body.cancel();
-    await vi.waitUntil(() => source.progress.read >= 21);
+    await vi.waitUntil(() => source.progress.read >= 21, { timeout: 10_000 });
     await sleep(50);
     expect(source.progress.read).toBeLessThan(200); // waiting for the relay
     const releasing = setInterval(() => relay.releaseAcks(), 5);

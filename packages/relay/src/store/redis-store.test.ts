@@ -13,6 +13,23 @@ import type { StoreEvent, StreamStore } from './stream-store.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Resolves once `store` follows `id` as another relay's store would: the baseline its subscribe()
+ * read (an HMGET on its command connection) is answered, and Redis has its SUBSCRIBE. Only what is
+ * written after that is delivered as live events; a write that reached Redis before the baseline is
+ * taken as history. (A fixed sleep raced both on a busy machine, where a fresh store's connections
+ * can take longer than that to come up.)
+ */
+async function following(store: StreamStore, id: string, url: string): Promise<void> {
+  await store.info(id); // queued behind the baseline HMGET on the same connection
+  const probe = new Redis(url);
+  try {
+    await until(async () => Number(((await probe.pubsub('NUMSUB', `ss:{${id}}:events`)) as unknown[])[1]) > 0, `the SUBSCRIBE for ${id}`);
+  } finally {
+    probe.disconnect();
+  }
+}
+
 describe.skipIf(redisServerMissing)('redis store', () => {
   const server = useForBlock(() => startRedisServer());
   let admin: Redis;
@@ -71,7 +88,7 @@ describe.skipIf(redisServerMissing)('redis store', () => {
       const id = uniqueId('cross');
       const events: StoreEvent[] = [];
       reader.subscribe(id, (event) => events.push(event));
-      await sleep(50); // SUBSCRIBE reaches Redis
+      await following(reader, id, server().url);
       const { lease } = await writer.open(id, 'create');
       const expected: string[] = [];
       for (let seq = 0; seq < 200; seq += 4) {
@@ -93,7 +110,7 @@ describe.skipIf(redisServerMissing)('redis store', () => {
     const id = uniqueId('cut');
     const events: StoreEvent[] = [];
     reader.subscribe(id, (event) => events.push(event));
-    await sleep(50);
+    await following(reader, id, server().url);
     const { lease } = await writer.open(id, 'create');
     for (let seq = 0; seq < 300; seq++) {
       await writer.append(id, lease, seq, [`c${seq}`]);
@@ -112,7 +129,7 @@ describe.skipIf(redisServerMissing)('redis store', () => {
     await writer.append(id, lease, 0, ['old-0', 'old-1']);
     const events: StoreEvent[] = [];
     reader.subscribe(id, (event) => events.push(event));
-    await sleep(50);
+    await following(reader, id, server().url);
     await writer.append(id, lease, 2, ['old-2']);
     await until(() => events.length === 1, 'old-2');
     const replaced = await writer.open(id, 'overwrite');
@@ -157,11 +174,13 @@ describe.skipIf(redisServerMissing)('redis store', () => {
   });
 
   it('does not time out a stream that keeps being written, even with many relays sweeping', async () => {
-    const writer = open({ inactivityTimeoutMs: 300, sweepIntervalMs: 30 });
-    open({ inactivityTimeoutMs: 300, sweepIntervalMs: 30 });
+    // Writes every ~100 ms for 2 s against an 800 ms timeout: a busy machine may stretch one pause
+    // by several hundred ms without the stream looking idle.
+    const writer = open({ inactivityTimeoutMs: 800, sweepIntervalMs: 30 });
+    open({ inactivityTimeoutMs: 800, sweepIntervalMs: 30 });
     const id = uniqueId('busy');
     const { lease } = await writer.open(id, 'create');
-    for (let seq = 0; seq < 12; seq++) {
+    for (let seq = 0; seq < 20; seq++) {
       await writer.append(id, lease, seq, [`c${seq}`]);
       await sleep(100);
     }
@@ -238,7 +257,7 @@ describe.skipIf(redisServerMissing)('redis store when Redis goes away (AOF on)',
       const id = `outage-${process.pid}`;
       const events: StoreEvent[] = [];
       reader.subscribe(id, (event) => events.push(event));
-      await sleep(50);
+      await following(reader, id, server().url);
       const { lease } = await store.open(id, 'create');
       for (let seq = 0; seq < 50; seq++) await store.append(id, lease, seq, [`c${seq}`]);
 
