@@ -110,59 +110,63 @@ describe.skipIf(redisServerMissing)('several relays, one Redis', () => {
     expect(secondPart.end).toEqual(end);
   });
 
-  it('failover: relay A is SIGKILLed while 50 streams are produced through a balancer; producers finish on B; every reader gets every chunk exactly once', async () => {
-    const redisArgs = ['--redis', redis().url, ...API_KEYS.flatMap((key) => ['--api-key', key])];
-    const relayA = later(await startRelayProcess(redisArgs), (relay) => relay.kill('SIGKILL'));
-    const relayB = later(await startRelayProcess(redisArgs), (relay) => relay.kill('SIGKILL'));
-    const balancer = later(await startTcpBalancer([relayA.port, relayB.port]), close);
-    const observer = later(redisStore({ url: redis().url }), close);
+  // SIGKILL is a crash; SIGTERM is a rolling deploy (ss-relay closes every connection and the store, then exits 0).
+  for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+    it(`failover: relay A gets ${signal} while 50 streams are produced through a balancer; producers finish on B; every reader gets every chunk exactly once`, async () => {
+      const redisArgs = ['--redis', redis().url, ...API_KEYS.flatMap((key) => ['--api-key', key])];
+      const relayA = later(await startRelayProcess(redisArgs), (relay) => relay.kill('SIGKILL'));
+      const relayB = later(await startRelayProcess(redisArgs), (relay) => relay.kill('SIGKILL'));
+      const balancer = later(await startTcpBalancer([relayA.port, relayB.port]), close);
+      const observer = later(redisStore({ url: redis().url }), close);
 
-    const COUNT = 50;
-    const CHUNKS = 600;
-    const ids = Array.from({ length: COUNT }, (_, index) => `failover-${index}`);
-    // One pooled connection per API key: four producer connections, balanced A, B, A, B.
-    const handles: StreamstraightServer[] = [];
-    for (const [index, streamId] of ids.entries()) {
-      const handle = await streamstraightServer(
-        { apiKey: API_KEYS[index % API_KEYS.length]!, baseUrl: balancer.url, retries: 20, retryBaseMs: 50, retryMaxMs: 500 },
-        { streamId },
+      const COUNT = 50;
+      const CHUNKS = 600;
+      const ids = Array.from({ length: COUNT }, (_, index) => `failover-${signal}-${index}`);
+      // One pooled connection per API key: four producer connections, balanced A, B, A, B.
+      const handles: StreamstraightServer[] = [];
+      for (const [index, streamId] of ids.entries()) {
+        const handle = await streamstraightServer(
+          { apiKey: API_KEYS[index % API_KEYS.length]!, baseUrl: balancer.url, retries: 20, retryBaseMs: 50, retryMaxMs: 500 },
+          { streamId },
+        );
+        handles.push(later(handle, (handle) => handle.disconnect()));
+      }
+      expect(balancer.connectionsByTarget.get(relayA.port)).toBe(2);
+      expect(balancer.connectionsByTarget.get(relayB.port)).toBe(2);
+
+      const producing = handles.map((handle) => handle.stream(tokens(CHUNKS, 5, 5)));
+      // Every stream has readers through the balancer (half of them land on A and must move) and on B.
+      const balancedReaders = ids.map((streamId) => follow(balancer.url, streamId));
+      const readersOnB = ids.map((streamId) => follow(relayB.url, streamId));
+
+      await until(
+        async () => {
+          const infos = await Promise.all(ids.map((streamId) => observer.info(streamId)));
+          return infos.every((info) => info !== undefined && info.lastSeq >= 60);
+        },
+        'every stream to be under way',
+        15_000,
       );
-      handles.push(later(handle, (handle) => handle.disconnect()));
-    }
-    expect(balancer.connectionsByTarget.get(relayA.port)).toBe(2);
-    expect(balancer.connectionsByTarget.get(relayB.port)).toBe(2);
+      await relayA.kill(signal);
+      if (signal === 'SIGKILL') expect(relayA.child.signalCode).toBe('SIGKILL');
+      else expect({ code: await relayA.exited, output: relayA.output() }).toMatchObject({ code: 0, output: expect.stringContaining('SIGTERM, closing') });
+      const stillOpen = (await Promise.all(ids.map((streamId) => observer.info(streamId)))).filter((info) => info?.status === 'open');
+      expect(stillOpen.length).toBeGreaterThan(0); // killed mid-stream
 
-    const producing = handles.map((handle) => handle.stream(tokens(CHUNKS, 5, 5)));
-    // Every stream has readers through the balancer (half of them land on A and must move) and on B.
-    const balancedReaders = ids.map((streamId) => follow(balancer.url, streamId));
-    const readersOnB = ids.map((streamId) => follow(relayB.url, streamId));
-
-    await until(
-      async () => {
-        const infos = await Promise.all(ids.map((streamId) => observer.info(streamId)));
-        return infos.every((info) => info !== undefined && info.lastSeq >= 60);
-      },
-      'every stream to be under way',
-      15_000,
-    );
-    await relayA.kill('SIGKILL');
-    expect(relayA.child.signalCode).toBe('SIGKILL');
-    const stillOpen = (await Promise.all(ids.map((streamId) => observer.info(streamId)))).filter((info) => info?.status === 'open');
-    expect(stillOpen.length).toBeGreaterThan(0); // killed mid-stream
-
-    await Promise.all(producing);
-    const all = encoded(CHUNKS);
-    const end = { reason: 'completed', lastSeq: CHUNKS - 1 };
-    for (const streamId of ids) {
-      expect(await observer.info(streamId)).toEqual({ streamId, status: 'ended', ...{ lastSeq: CHUNKS - 1, endReason: 'completed' } });
-      expect(await observer.read(streamId, 0, 10_000)).toEqual(all);
-    }
-    const balanced = await Promise.all(balancedReaders);
-    for (const result of [...balanced, ...(await Promise.all(readersOnB))]) {
-      expect(result.data).toEqual(all);
-      expect(result.end).toEqual(end);
-    }
-    // Readers that were on A reconnected to B and resumed.
-    expect(balanced.some((result) => result.connections > 1)).toBe(true);
-  }, 90_000);
+      await Promise.all(producing);
+      const all = encoded(CHUNKS);
+      const end = { reason: 'completed', lastSeq: CHUNKS - 1 };
+      for (const streamId of ids) {
+        expect(await observer.info(streamId)).toEqual({ streamId, status: 'ended', ...{ lastSeq: CHUNKS - 1, endReason: 'completed' } });
+        expect(await observer.read(streamId, 0, 10_000)).toEqual(all);
+      }
+      const balanced = await Promise.all(balancedReaders);
+      for (const result of [...balanced, ...(await Promise.all(readersOnB))]) {
+        expect(result.data).toEqual(all);
+        expect(result.end).toEqual(end);
+      }
+      // Readers that were on A reconnected to B and resumed.
+      expect(balanced.some((result) => result.connections > 1)).toBe(true);
+    }, 90_000);
+  }
 });
