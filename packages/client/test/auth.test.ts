@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { startTcpProxy } from '../../relay/test/support/tcp-proxy.js';
 import { type StreamReader, StreamstraightError, streamstraightClient } from '../src/index.js';
 import { expectedText, token, writeRange } from './support/mux-producer.js';
-import { type RelayFixture, sleep, type startRelay, until } from './support/relay-fixture.js';
+import { type RelayFixture, sleep, type startRelay, subscribedSocket, until } from './support/relay-fixture.js';
 import { readAll, startRelayWithProducer, useCleanups } from './support/test-scope.js';
 
 const defer = useCleanups();
@@ -107,8 +107,8 @@ describe('client tokens', () => {
     await until(() => expiring.lastSeq === 4, 5_000, 'the first chunks');
     await sleep(2_100); // the token expired while connected
     // A gap makes the reader resubscribe on the same connection: the relay refuses the expired token.
-    const socket = fixture.relay.io.sockets.sockets.get(fixture.subscribes[0]?.socketId ?? '');
-    socket?.emit('stream:chunks', { streamId: 'expiring', seq: 9, data: [token(9)] });
+    const socket = await subscribedSocket(fixture);
+    socket.emit('stream:chunks', { streamId: 'expiring', seq: 9, data: [token(9)] });
     await until(() => fixture.subscribes.length === 3, 5_000, 'the refused resubscribe, then the one on a new connection');
     expect(calls.count).toBe(2);
     expect(fixture.subscribes.map((entry) => entry.fromSeq)).toEqual([0, 5, 5]);

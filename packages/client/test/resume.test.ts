@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../../relay/test/support/tcp-proxy.js';
 import { type StreamstraightClientOptions, type ReaderStatus, streamstraightClient } from '../src/index.js';
 import { type MuxProducer, expectedText, token, writeRange } from './support/mux-producer.js';
-import { type RelayFixture, sleep, until } from './support/relay-fixture.js';
+import { type RelayFixture, sleep, subscribedSocket, until } from './support/relay-fixture.js';
 import { readAll, startRelayWithProducer, useCleanups } from './support/test-scope.js';
 
 const defer = useCleanups();
@@ -117,8 +117,7 @@ describe('resuming after the connection is cut', () => {
     const text = readAll(kicked);
     await writeRange(producer, 'kicked', 0, 100);
     await until(() => kicked.lastSeq === 99, 5_000, 'the first chunks');
-    const readerSocketId = fixture.subscribes[0]?.socketId ?? '';
-    fixture.relay.io.sockets.sockets.get(readerSocketId)?.disconnect(true);
+    (await subscribedSocket(fixture)).disconnect(true);
     await writeRange(producer, 'kicked', 100, 200);
     await producer.end('kicked');
     expect(await text).toBe(expectedText(0, 200));
@@ -134,11 +133,11 @@ describe('resuming after the connection is cut', () => {
     const text = readAll(forged);
     await writeRange(producer, 'forged', 0, 10);
     await until(() => forged.lastSeq === 9, 5_000, 'the first chunks');
-    const socket = fixture.relay.io.sockets.sockets.get(fixture.subscribes[0]?.socketId ?? '');
+    const socket = await subscribedSocket(fixture);
     // A replayed frame, a frame from the future, and one for another stream: none may reach the consumer.
-    socket?.emit('stream:chunks', { streamId: 'forged', seq: 3, data: [token(1000), token(1001)] });
-    socket?.emit('stream:chunks', { streamId: 'forged', seq: 15, data: [token(2000)] });
-    socket?.emit('stream:chunks', { streamId: 'other', seq: 10, data: [token(3000)] });
+    socket.emit('stream:chunks', { streamId: 'forged', seq: 3, data: [token(1000), token(1001)] });
+    socket.emit('stream:chunks', { streamId: 'forged', seq: 15, data: [token(2000)] });
+    socket.emit('stream:chunks', { streamId: 'other', seq: 10, data: [token(3000)] });
     await until(() => fixture.subscribes.length === 2, 5_000, 'the resubscribe after the gap');
     expect(fixture.subscribes[1]?.fromSeq).toBe(10);
     await writeRange(producer, 'forged', 10, 20);
@@ -153,8 +152,8 @@ describe('resuming after the connection is cut', () => {
     const text = readAll(reader1);
     await writeRange(producer, 'early-end', 0, 5);
     await until(() => reader1.lastSeq === 4, 5_000, 'the first chunks');
-    const socket = fixture.relay.io.sockets.sockets.get(fixture.subscribes[0]?.socketId ?? '');
-    socket?.emit('stream:end', { streamId: 'early-end', reason: 'completed', lastSeq: 7 });
+    const socket = await subscribedSocket(fixture);
+    socket.emit('stream:end', { streamId: 'early-end', reason: 'completed', lastSeq: 7 });
     await until(() => fixture.subscribes.length === 2, 5_000, 'the resubscribe after the early end');
     expect(fixture.subscribes[1]?.fromSeq).toBe(5);
     await writeRange(producer, 'early-end', 5, 8);

@@ -57,3 +57,18 @@ export async function until(predicate: () => boolean, timeoutMs = 10_000, what =
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The relay's end of a reader connection. */
+type RelaySideSocket = NonNullable<ReturnType<Relay['io']['sockets']['sockets']['get']>>;
+
+/**
+ * The relay's end of the reader connection that sent the `index`-th `consumer:subscribe`, once the
+ * relay has read it: the handshake already starts the delivery, so a reader may hold its first
+ * chunks before the relay has read its subscribe.
+ */
+export async function subscribedSocket(fixture: RelayFixture, index = 0): Promise<RelaySideSocket> {
+  await until(() => fixture.subscribes.length > index, 5_000, `consumer:subscribe #${index + 1}`);
+  const socket = fixture.relay.io.sockets.sockets.get(fixture.subscribes[index]!.socketId);
+  if (!socket) throw new Error(`the connection of consumer:subscribe #${index + 1} is gone`);
+  return socket;
+}

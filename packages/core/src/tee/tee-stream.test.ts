@@ -5,12 +5,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type StubRelay, startStubRelay } from '../../test/support/stub-relay.js';
 import { StreamstraightError } from '../errors.js';
+import { pooledConnectionCount } from '../producer/connection-pool.js';
 import type { BodyFormat } from './body-format.js';
 import { type TeeOptions, type TeeResult, teeStream } from './tee-stream.js';
 
 const relays: StubRelay[] = [];
 afterEach(async () => {
   await Promise.all(relays.splice(0).map((relay) => relay.close()));
+  // A pooled connection to a closed relay leaves the pool once it sees the close (retries is 0).
+  // Wait for that: the OS may give the next test's relay the same port, and a stale connection
+  // handed to it would fail its stream with "transport close".
+  await vi.waitFor(() => expect(pooledConnectionCount()).toBe(0), { timeout: 5_000 });
 });
 
 async function stubRelay(): Promise<StubRelay> {
@@ -344,7 +349,7 @@ describe('teeStream', () => {
 
   it('generates a stream id when none is given', async () => {
     const relay = await stubRelay();
-    const tee = teeStream(['a'], { apiKey: 'k', baseUrl: relay.url });
+    const tee = teeStream(['a'], { apiKey: 'k', baseUrl: relay.url, retries: 0 });
     expect(tee.streamId).toMatch(/^[0-9a-f-]{36}$/);
     await new Response(tee.body).text();
     expect((await tee.done).relay).toBe('ok');
