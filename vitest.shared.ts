@@ -15,6 +15,8 @@ const sourceAliases = {
   '@ss/hono': `${root}packages/hono/src/index.ts`,
   '@ss/express': `${root}packages/express/src/index.ts`,
   '@ss/nextjs': `${root}packages/nextjs/src/index.ts`,
+  '@ss/ai/server': `${root}packages/ai/src/server.ts`,
+  '@ss/ai': `${root}packages/ai/src/index.ts`,
 };
 
 /** Builds a package's Vitest config; `name` names its JSON report. */

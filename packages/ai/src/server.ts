@@ -1,0 +1,4 @@
+/**
+ * `@ss/ai/server`: the server half of the Vercel AI SDK integration.
+ */
+export {};
