@@ -2,6 +2,7 @@
 // `ss-relay`: runs the relay with the embedded memory store, or the Redis store with --redis
 // (one Redis) or --redis-cluster (a Redis Cluster).
 import { parseArgs } from 'node:util';
+import { LOG_LEVELS, createLogger, isLogLevel } from './logger.js';
 import { createRelay } from './relay.js';
 import { parseDuration } from './parse-duration.js';
 import { parseClusterNodes } from './store/redis-cluster-nodes.js';
@@ -22,6 +23,9 @@ Options:
   --redis-cluster <nodes>    keep streams in a Redis Cluster instead: seed nodes, comma separated, each
                              host:port or redis://[user:pass@]host:port (env SS_REDIS_CLUSTER_NODES)
   --redis-prefix <p>         prefix of every Redis key (default ss:, env SS_REDIS_PREFIX)
+  --log-level <level>        fatal, error, warn, info, debug, trace or silent (default info, env SS_LOG_LEVEL)
+  --log-format <format>      json (one JSON object per line) or pretty (default: pretty on a terminal,
+                             json otherwise; env SS_LOG_FORMAT)
   -h, --help                 show this help
 
 Durations: 500ms, 30s, 10m, 1h (a bare number is seconds).`;
@@ -55,6 +59,8 @@ async function main(): Promise<void> {
     redis: { type: 'string' },
     'redis-cluster': { type: 'string' },
     'redis-prefix': { type: 'string' },
+    'log-level': { type: 'string' },
+    'log-format': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   } as const;
   try {
@@ -67,6 +73,12 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const logLevel = values['log-level'] ?? (process.env.SS_LOG_LEVEL || 'info');
+  if (!isLogLevel(logLevel)) fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}".`);
+  const logFormat = values['log-format'] ?? (process.env.SS_LOG_FORMAT || undefined);
+  if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') fail(`--log-format must be json or pretty, got "${logFormat}".`);
+  const log = createLogger({ level: logLevel, format: logFormat });
+
   const apiKeys = [...(values['api-key'] ?? []), ...(process.env.SS_API_KEYS ?? '').split(',')].map((key) => key.trim()).filter(Boolean);
   if (apiKeys.length === 0) {
     fail('no API key. Start it with --api-key <key> (repeatable) or SS_API_KEYS=key1,key2 — producers authenticate with one of these keys.');
@@ -118,7 +130,7 @@ async function main(): Promise<void> {
   let storeName = 'memory store';
   if (redis !== undefined) {
     try {
-      store = redisStore({ ...redis.options, keyPrefix: values['redis-prefix'] ?? process.env.SS_REDIS_PREFIX, ttlMs, inactivityTimeoutMs });
+      store = redisStore({ ...redis.options, keyPrefix: values['redis-prefix'] ?? process.env.SS_REDIS_PREFIX, ttlMs, inactivityTimeoutMs, log });
     } catch (error) {
       fail((error as Error).message);
     }
@@ -130,10 +142,13 @@ async function main(): Promise<void> {
     storeName = redis.name;
   }
 
-  const relay = createRelay({ apiKeys, store, ttlMs, inactivityTimeoutMs, maxChunkBytes });
+  const relay = createRelay({ apiKeys, store, ttlMs, inactivityTimeoutMs, maxChunkBytes, log });
   try {
     const { url } = await relay.listen(port, host);
-    console.log(`ss-relay listening on ${url} (${storeName}, ${apiKeys.length} API key${apiKeys.length === 1 ? '' : 's'})`);
+    log.info(
+      { url, store: storeName, apiKeys: apiKeys.length },
+      `ss-relay listening on ${url} (${storeName}, ${apiKeys.length} API key${apiKeys.length === 1 ? '' : 's'})`,
+    );
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') fail(`port ${port} is already in use. Stop the other process or pass --port <another>.`);
@@ -143,10 +158,18 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) process.exit(1); // a second Ctrl-C: stop at once
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1); // a second Ctrl-C: stop at once
+    }
     stopping = true;
-    console.log(`ss-relay: ${signal}, closing`);
-    await relay.close();
+    log.info({ signal }, `ss-relay: ${signal}, shutting down`);
+    try {
+      await relay.close();
+    } catch (error) {
+      log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

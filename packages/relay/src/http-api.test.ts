@@ -4,6 +4,7 @@ import { mintClientToken, verifyClientToken } from '@ss/core';
 import type { StreamInfo } from '@ss/core/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpApi, type HttpApiOptions } from './http-api.js';
+import { silentLogger } from './logger.js';
 
 const NEW_KEY = 'sk_relay_new_0123456789';
 const OLD_KEY = 'sk_relay_old_9876543210';
@@ -23,7 +24,7 @@ afterEach(async () => {
 
 /** Serves the API on a real HTTP server on a free port and returns its base URL. */
 async function startApi(overrides: Partial<HttpApiOptions> = {}): Promise<string> {
-  const app = createHttpApi({ apiKeys: [NEW_KEY, OLD_KEY], store, ...overrides });
+  const app = createHttpApi({ apiKeys: [NEW_KEY, OLD_KEY], store, log: silentLogger, ...overrides });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
   });

@@ -20,6 +20,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type ApiKeyCheck, bearerToken, createApiKeyCheck } from './api-keys.js';
+import { ThrottledLog } from './internal/throttled-log.js';
+import { type RelayLogger, createLogger } from './logger.js';
 import type { StreamStore } from './store/stream-store.js';
 
 /** What `/healthz` reports besides `status: 'ok'`; a `status: 'degraded'` turns the answer into a 503. */
@@ -37,7 +39,11 @@ export interface HttpApiOptions {
   health?: () => HealthReport | Promise<HealthReport>;
   /** The Prometheus exposition for `GET /metrics`; without it the route is absent. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
-  /** Called with unexpected errors before a 500 is answered. Default: `console.error`. */
+  /** Requests (debug), refused credentials (warn, throttled) and unexpected errors (error) go here. Default: {@link createLogger}. */
+  log?: RelayLogger;
+  /** The throttle for repeated warnings; pass the relay's own to share it. Default: one of its own over `log`. */
+  throttledLog?: ThrottledLog;
+  /** Called with unexpected errors before a 500 is answered. Default: `log.error`. */
   onInternalError?: (error: unknown) => void;
 }
 
@@ -101,8 +107,9 @@ const looksLikeJwt = (credential: string): boolean => credential.split('.').leng
  * ```
  */
 export function createHttpApi(options: HttpApiOptions): Hono {
-  const { apiKeys, store, health = () => ({}), onInternalError = (error) => console.error('[ss-relay] internal error', error) } =
-    options;
+  const log = options.log ?? createLogger();
+  const throttledLog = options.throttledLog ?? new ThrottledLog(log);
+  const { apiKeys, store, health = () => ({}), onInternalError = (error) => log.error({ err: error }, 'unexpected error in the HTTP API') } = options;
   const checkApiKey = options.checkApiKey ?? createApiKeyCheck(apiKeys);
   const signingKey = apiKeys[0];
   if (signingKey === undefined) {
@@ -146,6 +153,13 @@ export function createHttpApi(options: HttpApiOptions): Hono {
   }
 
   const app = new Hono();
+
+  // One debug line per request: method, path (never the query: it may hold a token), status, time.
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round((performance.now() - started) * 10) / 10 }, 'http request');
+  });
 
   app.post(
     '/v1/token',
@@ -216,7 +230,17 @@ export function createHttpApi(options: HttpApiOptions): Hono {
   );
 
   app.onError((error, c) => {
-    if (StreamstraightError.isInstance(error)) return errorResponse(c, error);
+    if (StreamstraightError.isInstance(error)) {
+      if (error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN') {
+        throttledLog.write(
+          'warn',
+          `auth:http:${error.code}`,
+          { transport: 'http', code: error.code, method: c.req.method, path: c.req.path },
+          `request refused: ${error.message}`,
+        );
+      }
+      return errorResponse(c, error);
+    }
     if (error instanceof HTTPException && error.status < 500) {
       const code = error.status === 401 ? 'UNAUTHORIZED' : error.status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST';
       return errorResponse(c, new StreamstraightError(code, error.message || 'The request was refused.'));

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_CHUNK_BYTES, SOCKET_PATH } from '@ss/core/protocol';
 import { Server } from 'socket.io';
 import { createApiKeyCheck } from './api-keys.js';
 import { createHttpApi } from './http-api.js';
+import { type LogFunction, type LogLevel, type RelayLogger, toRelayLogger } from './logger.js';
 import { authenticate } from './internal/authenticate.js';
 import { coalesceWrites } from './internal/coalesce-writes.js';
 import { startConsumerSession } from './internal/consumer-session.js';
@@ -13,6 +14,7 @@ import { type ProducerHandle, startProducerSession } from './internal/producer-s
 import { RelayMetrics } from './internal/relay-metrics.js';
 import type { RelayServer } from './internal/relay-socket.js';
 import { StreamHub } from './internal/stream-hub.js';
+import { ThrottledLog } from './internal/throttled-log.js';
 import { memoryStore } from './store/memory-store.js';
 import type { StreamStore } from './store/stream-store.js';
 
@@ -36,8 +38,16 @@ export interface RelayOptions {
   clockToleranceSeconds?: number;
   /** Names this relay in `stream:info`. Default: `<hostname>-<pid>`. */
   deploymentId?: string;
-  /** Where unexpected errors are reported. Default: `console.error`. */
-  log?: (message: string, error?: unknown) => void;
+  /**
+   * The logger: pino, or anything with pino's level methods and `child` ({@link RelayLogger}). Every
+   * part of the relay logs through it: auth failures (warn, at most one line per kind every 10 s),
+   * stream open/end (debug), store errors (error), HTTP requests (debug), shutdown (info). A plain
+   * function `(message, error) => void` (the older form) receives warnings and errors only.
+   * Default: {@link createLogger} at `logLevel` — JSON lines on stdout, readable lines on a terminal.
+   */
+  log?: RelayLogger | LogFunction;
+  /** Level of the default logger (ignored when `log` is given). Default `info`. */
+  logLevel?: LogLevel;
 }
 
 /** A running (or ready to run) relay. */
@@ -48,6 +58,8 @@ export interface Relay {
   readonly httpServer: HttpServer;
   /** The store streams live in. */
   readonly store: StreamStore;
+  /** The logger every part of the relay writes to. */
+  readonly log: RelayLogger;
   /**
    * Starts listening.
    * @param port - the port; 0 picks a free one.
@@ -76,7 +88,8 @@ export interface Relay {
 export function createRelay(options: RelayOptions): Relay {
   const checkApiKey = createApiKeyCheck(options.apiKeys);
   const store = options.store ?? memoryStore({ ttlMs: options.ttlMs, inactivityTimeoutMs: options.inactivityTimeoutMs });
-  const log = options.log ?? ((message: string, error?: unknown) => console.error(`[ss-relay] ${message}`, error ?? ''));
+  const log = toRelayLogger(options.log, options.logLevel);
+  const throttledLog = new ThrottledLog(log);
   const maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
 
   const connections = { producer: 0, consumer: 0 };
@@ -87,6 +100,8 @@ export function createRelay(options: RelayOptions): Relay {
     store,
     health: async () => ({ ...(await store.health()), connections: io.engine.clientsCount }),
     metrics: () => metrics.scrape(),
+    log: log.child({ component: 'http' }),
+    throttledLog,
   });
   const httpServer = createServer(getRequestListener(httpApi.fetch));
   const io: RelayServer = new Server(httpServer, {
@@ -97,20 +112,21 @@ export function createRelay(options: RelayOptions): Relay {
     serveClient: false,
   });
   const producers = new Map<string, ProducerHandle>();
-  const hub = new StreamHub(io, store);
+  const hub = new StreamHub(io, store, throttledLog);
   const producerContext = {
     store,
     deploymentId: options.deploymentId ?? `${hostname()}-${process.pid}`,
     maxChunkBytes,
     producerGraceMs: options.producerGraceMs ?? 60_000,
     producers,
-    log,
+    log: log.child({ component: 'producer' }),
+    throttledLog,
     metrics,
   };
   const clockToleranceSeconds = options.clockToleranceSeconds ?? 5;
-  const consumerContext = { store, hub, producers, log, metrics, clockToleranceSeconds };
+  const consumerContext = { store, hub, producers, log: log.child({ component: 'reader' }), throttledLog, metrics, clockToleranceSeconds };
 
-  io.use(authenticate({ apiKeys: options.apiKeys, checkApiKey, clockToleranceSeconds }));
+  io.use(authenticate({ apiKeys: options.apiKeys, checkApiKey, clockToleranceSeconds, throttledLog }));
   io.on('connection', (socket) => {
     const role = socket.data.identity.role;
     // A producer connection gets an ack per frame of every stream: worth one write per batch. A
@@ -127,6 +143,7 @@ export function createRelay(options: RelayOptions): Relay {
     io,
     httpServer,
     store,
+    log,
     listen(port = 0, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -140,9 +157,17 @@ export function createRelay(options: RelayOptions): Relay {
     },
     close() {
       closed ??= (async () => {
+        const started = Date.now();
+        log.info({ connections: io.engine.clientsCount }, 'relay closing: disconnecting every client');
         // io.close() disconnects every socket and closes the HTTP server.
         await new Promise<void>((resolve) => io.close(() => resolve()));
-        await store.close();
+        try {
+          await store.close();
+        } catch (error) {
+          log.error({ err: error }, 'the store failed to close');
+          throw error;
+        }
+        log.info({ durationMs: Date.now() - started }, 'relay closed');
       })();
       return closed;
     },

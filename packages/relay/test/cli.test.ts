@@ -3,6 +3,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuiltCli } from './support/relay-process.js';
+import { until } from './support/until.js';
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 // The CLI is tested as shipped: the built `dist/cli.js` (turbo builds it before `test`; built here
 // when missing or older than the sources).
@@ -22,7 +32,11 @@ function run(args: string[], env: Record<string, string> = {}) {
   });
   children.push(child);
   let output = '';
-  child.stdout!.on('data', (data) => (output += data));
+  let stdout = '';
+  child.stdout!.on('data', (data) => {
+    output += data;
+    stdout += data;
+  });
   child.stderr!.on('data', (data) => (output += data));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const waitFor = async (pattern: RegExp, timeoutMs = 15_000) => {
@@ -33,7 +47,7 @@ function run(args: string[], env: Record<string, string> = {}) {
     }
     return output;
   };
-  return { child, exited, waitFor, output: () => output };
+  return { child, exited, waitFor, output: () => output, stdout: () => stdout };
 }
 
 describe('ss-relay CLI', () => {
@@ -51,6 +65,40 @@ describe('ss-relay CLI', () => {
     expect(health.status).toBe(200);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('logs JSON lines with a level when stdout is not a terminal, at --log-level, shutdown included', async () => {
+    const { child, exited, waitFor, stdout } = run(['--port', '0', '--host', '127.0.0.1', '--api-key', 'cli-key', '--log-level', 'debug']);
+    const printed = await waitFor(/listening on (http:\/\/[^\s"]+)/);
+    const url = /listening on (http:\/\/[^\s"]+)/.exec(printed)![1]!;
+    expect((await fetch(`${url}/v1/token`, { method: 'POST', headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const records = stdout()
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: string; msg: string });
+    for (const record of records) expect(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).toContain(record.level);
+    const messages = records.map((record) => `${record.level} ${record.msg}`);
+    expect(messages).toContainEqual(expect.stringMatching(/^info ss-relay listening on http:/));
+    expect(messages).toContainEqual(expect.stringMatching(/^warn request refused: Invalid API key/));
+    expect(messages).toContainEqual('debug http request');
+    expect(messages).toContainEqual('info ss-relay: SIGTERM, shutting down');
+    expect(messages).toContainEqual('info relay closed');
+  });
+
+  it('rejects an unknown --log-level and reads SS_LOG_LEVEL', async () => {
+    const flag = run(['--api-key', 'k', '--log-level', 'loud']);
+    expect(await flag.exited).toBe(1);
+    expect(flag.output()).toContain('--log-level must be one of fatal, error, warn, info, debug, trace, silent');
+    const port = await freePort();
+    const quiet = run(['--port', String(port), '--host', '127.0.0.1', '--api-key', 'k'], { SS_LOG_LEVEL: 'warn' });
+    await until(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200, 'the relay to answer');
+    quiet.child.kill('SIGTERM');
+    expect(await quiet.exited).toBe(0);
+    // At warn, neither the listening line nor the shutdown lines are written.
+    expect(quiet.stdout()).toBe('');
   });
 
   it('reads keys from SS_API_KEYS and reports a busy port clearly', async () => {

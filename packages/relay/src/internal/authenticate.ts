@@ -1,5 +1,6 @@
 import { type ErrorPayload, MUX_EXTENSION, PROTOCOL_VERSION, StreamstraightError, isValidStreamId, parseConsumerSubscribe } from '@ss/core/protocol';
 import { type ApiKeyCheck, bearerToken } from '../api-keys.js';
+import type { ThrottledLog } from './throttled-log.js';
 import type { RelaySocket, SocketIdentity } from './relay-socket.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
@@ -8,6 +9,8 @@ export interface AuthenticateOptions {
   apiKeys: readonly string[];
   checkApiKey: ApiKeyCheck;
   clockToleranceSeconds: number;
+  /** Where refused handshakes are logged (warn, at most one line per code every 10 s). */
+  throttledLog?: ThrottledLog;
 }
 
 /** A refused handshake: the client sees `connect_error` with `message` (JSON) and `data` ({code, message}). */
@@ -61,6 +64,13 @@ export function authenticate(options: AuthenticateOptions) {
       },
       (error: unknown) => {
         const typed = StreamstraightError.from(error, 'UNAUTHORIZED');
+        const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+        options.throttledLog?.write(
+          'warn',
+          `auth:socket.io:${typed.code}`,
+          { transport: 'socket.io', code: typed.code, role: auth.role === 'producer' || auth.role === 'consumer' ? auth.role : undefined, remoteAddress: socket.handshake.address },
+          `handshake refused: ${typed.message}`,
+        );
         next(refusal(typed.code, typed.message));
       },
     );

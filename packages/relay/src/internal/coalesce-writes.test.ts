@@ -2,6 +2,7 @@ import type { Socket as TcpSocket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectMuxProducer } from '../../test/support/raw-clients.js';
 import { type Relay, createRelay } from '../relay.js';
+import { silentLogger } from '../logger.js';
 
 const API_KEY = 'coalesce-test-key';
 let relay: Relay | undefined;
@@ -32,7 +33,7 @@ function countWrites(current: Relay): { tcp: TcpSocket; writes: () => number } {
 
 describe('coalesceWrites', () => {
   it('answers a burst of frames for many streams with a few writes, every ack intact', async () => {
-    relay = createRelay({ apiKeys: [API_KEY] });
+    relay = createRelay({ apiKeys: [API_KEY], log: silentLogger });
     const { url } = await relay.listen(0);
     const producer = await connectMuxProducer(url, API_KEY);
     const streams = Array.from({ length: 200 }, (_, index) => `burst-${index}`);

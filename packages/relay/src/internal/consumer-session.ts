@@ -39,6 +39,7 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
   const start = async (streamId: string, fromSeq: number): Promise<void> => {
     subscriptions.get(streamId)?.();
     subscriptions.delete(streamId);
+    context.log.debug({ streamId, fromSeq }, 'reader subscribed');
     const unsubscribe = await context.hub.subscribe(socket, streamId, fromSeq);
     if (socket.disconnected) unsubscribe();
     else subscriptions.set(streamId, unsubscribe);

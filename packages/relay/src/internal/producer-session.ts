@@ -77,6 +77,7 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
     store.open(streamId, mode, openId).then((result) => {
       leases.set(streamId, result.lease);
       context.producers.set(streamId, handle);
+      context.log.debug({ streamId, mode, protocol: identity.protocol, lastSeq: result.info.lastSeq }, 'stream opened');
       return result.info;
     });
 
@@ -186,6 +187,7 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
         const info = await store.end(frame.streamId, lease(), frame.reason, frame.lastSeq);
         release(frame.streamId);
         metrics.streamsEnded.inc({ reason: frame.reason });
+        context.log.debug({ streamId: frame.streamId, reason: frame.reason, lastSeq: info.lastSeq }, 'stream ended');
         return { info };
       }),
     );
@@ -237,6 +239,7 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
             const info = await store.end(streamId, leaseOf(streamId), frame.reason);
             release(streamId);
             metrics.streamsEnded.inc({ reason: frame.reason });
+            context.log.debug({ streamId, reason: frame.reason, lastSeq: info.lastSeq }, 'stream ended');
             reply({ success: true, endRedisId: `${info.lastSeq}-end` });
           } catch (error) {
             reply({ success: false, error: toErrorPayload(error, context) });
@@ -255,8 +258,9 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
     // again within the grace period, end the stream so no reader waits forever.
     for (const [streamId, lease] of leases) {
       if (context.producers.get(streamId) === handle) context.producers.delete(streamId);
+      context.log.debug({ streamId, graceMs: context.producerGraceMs }, 'producer disconnected with the stream open; waiting for it to come back');
       const timer = setTimeout(() => {
-        void endIfAbandoned(store, streamId, lease, 'producer-disconnected');
+        void endIfAbandoned(store, streamId, lease, 'producer-disconnected', context);
       }, context.producerGraceMs);
       timer.unref();
     }
@@ -264,12 +268,17 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
   });
 }
 
-async function endIfAbandoned(store: StreamStore, streamId: string, lease: number, reason: EndReason): Promise<void> {
+async function endIfAbandoned(store: StreamStore, streamId: string, lease: number, reason: EndReason, reporting: Reporting): Promise<void> {
   try {
     const info = await store.info(streamId);
-    if (info?.status === 'open') await store.end(streamId, lease, reason);
-  } catch {
+    if (info?.status !== 'open') return;
+    const ended = await store.end(streamId, lease, reason);
+    reporting.metrics.streamsEnded.inc({ reason });
+    reporting.log.debug({ streamId, reason, lastSeq: ended.lastSeq }, 'stream ended: its producer did not come back');
+  } catch (error) {
     // LEASE_LOST: another producer took the stream over, which is the good outcome. Anything else: the
     // inactivity timeout ends the stream later.
+    if (StreamstraightError.isInstance(error) && error.code === 'LEASE_LOST') return;
+    reporting.log.warn({ streamId, err: error }, 'could not end an abandoned stream; the inactivity timeout will end it');
   }
 }

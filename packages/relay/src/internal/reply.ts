@@ -1,15 +1,19 @@
 import { type ErrorPayload, StreamstraightError } from '@ss/core/protocol';
+import type { RelayLogger } from '../logger.js';
 import type { RelayMetrics } from './relay-metrics.js';
 import type { RelaySocket } from './relay-socket.js';
-
-/** Where unexpected errors are reported. */
-export type Log = (message: string, error?: unknown) => void;
+import type { ThrottledLog } from './throttled-log.js';
 
 /** Where a session reports what went wrong. */
 export interface Reporting {
-  log: Log;
+  log: RelayLogger;
+  /** For errors that can come in floods (a store that is down): one line per code every 10 s. */
+  throttledLog: ThrottledLog;
   metrics: RelayMetrics;
 }
+
+/** Codes that mean the store (not the client) failed: logged as errors. */
+const STORE_FAILURES = new Set(['STORE_UNAVAILABLE', 'STREAM_CORRUPT', 'INTERNAL']);
 
 /**
  * The wire form of an error, counted by code. A `StreamstraightError` travels as it is; anything
@@ -17,9 +21,13 @@ export interface Reporting {
  */
 export function toErrorPayload(error: unknown, reporting: Reporting): ErrorPayload {
   let payload: ErrorPayload;
-  if (StreamstraightError.isInstance(error)) payload = error.toJSON();
-  else {
-    reporting.log('unexpected error while serving a client', error);
+  if (StreamstraightError.isInstance(error)) {
+    payload = error.toJSON();
+    if (STORE_FAILURES.has(error.code)) {
+      reporting.throttledLog.write('error', `store:${error.code}`, { code: error.code, err: error.cause ?? error }, `store error: ${error.message}`);
+    }
+  } else {
+    reporting.log.error({ err: error }, 'unexpected error while serving a client');
     payload = { code: 'INTERNAL', message: 'The relay failed to handle this request; nothing was stored. Retry it.', retryInMs: 1000 };
   }
   reporting.metrics.errors.inc({ code: payload.code });

@@ -1,6 +1,7 @@
 import { type StreamInfo, StreamstraightError } from '@ss/core/protocol';
 import type { RelayServer, RelaySocket } from './relay-socket.js';
 import type { StoreEvent, StreamStore } from '../store/stream-store.js';
+import type { ThrottledLog } from './throttled-log.js';
 
 /** Chunks per catch-up read and per `stream:chunks` frame sent to a catching-up reader. */
 const CATCH_UP_BATCH = 1024;
@@ -47,6 +48,7 @@ export class StreamHub {
   constructor(
     private readonly io: RelayServer,
     private readonly store: StreamStore,
+    private readonly throttledLog?: ThrottledLog,
   ) {}
 
   /** Number of streams with readers on this node. */
@@ -132,6 +134,7 @@ export class StreamHub {
         subscription.nextSeq += data.length;
       }
     } catch (error) {
+      this.throttledLog?.write('error', 'store:catch-up', { streamId: stream.streamId, err: error }, 'a reader\'s catch-up read failed; it was told to reconnect');
       // A typed store error (STREAM_CORRUPT, STORE_UNAVAILABLE…) travels as it is; anything else is transient.
       const typed = StreamstraightError.isInstance(error)
         ? error.toJSON()
@@ -195,7 +198,8 @@ export class StreamHub {
         if (data.length === 0) break;
         this.broadcast(stream, data);
       }
-    } catch {
+    } catch (error) {
+      this.throttledLog?.write('warn', 'store:fill-gap', { streamId: stream.streamId, err: error }, 'filling a gap in the live feed failed; readers resume from their lastSeq');
       // Leave the rest to the backlog below; readers can always resume from their lastSeq.
     }
     const backlog = stream.backlog ?? [];

@@ -1,6 +1,8 @@
 import type { EndReason, StreamInfo } from '@ss/core/protocol';
 import { StreamstraightError } from '@ss/core/protocol';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { ThrottledLog } from '../internal/throttled-log.js';
+import type { RelayLogger } from '../logger.js';
 import { type ClusterNodes, parseClusterNodes } from './redis-cluster-nodes.js';
 import { ClusterPubSub } from './redis-cluster-pubsub.js';
 import { type FeedMeta, RedisFeeds } from './redis-feeds.js';
@@ -41,6 +43,8 @@ export interface RedisStoreOptions extends RetentionOptions {
   inlineNotifyMaxBytes?: number;
   /** A Redis command that gets no answer for this long fails with `STORE_UNAVAILABLE`. Default 10 s. */
   commandTimeoutMs?: number;
+  /** Where connection errors go (error, at most one line per kind every 10 s). Default: nowhere (`health()` still reports them). */
+  log?: RelayLogger;
 }
 
 /** Default of {@link RedisStoreOptions.keyPrefix}. */
@@ -204,11 +208,14 @@ export function redisStore(options: RedisStoreOptions): StreamStore {
     ? new ClusterPubSub(cluster, { ...cluster.options.redisOptions, ...connectionOptions, commandTimeout: undefined })
     : (client as Redis).duplicate({ ...connectionOptions, autoResubscribe: false, commandTimeout: undefined });
   let lastError: Error | undefined;
-  const remember = (error: Error) => {
+  const throttledLog = options.log ? new ThrottledLog(options.log.child({ component: 'redis' })) : undefined;
+  const rememberOf = (connection: string) => (error: Error) => {
     lastError = error;
+    throttledLog?.write('error', `redis:${connection}`, { connection, err: error }, `Redis connection error: ${error.message}`);
   };
-  client.on('error', remember);
-  subscriber.on('error', remember);
+  const rememberCommandsError = rememberOf('commands');
+  client.on('error', rememberCommandsError);
+  subscriber.on('error', rememberOf('subscriber'));
   // A cluster client reports "Failed to refresh slots cache"; why (ECONNREFUSED…) comes from its nodes.
   let lastNodeError: string | undefined;
   const rememberNode = (error: Error, node: string) => {
@@ -272,7 +279,8 @@ export function redisStore(options: RedisStoreOptions): StreamStore {
         await Promise.all(candidates.map(([streamId, score]) => expireIfIdle(streamId, score)));
         if (candidates.length < SWEEP_BATCH) return;
       }
-    } catch {
+    } catch (error) {
+      throttledLog?.write('warn', 'redis:sweep', { err: error }, 'the inactivity sweep failed; the next tick tries again');
       // Redis unreachable: the next tick tries again; health() reports it.
     } finally {
       sweeping = false;
@@ -436,7 +444,7 @@ export function redisStore(options: RedisStoreOptions): StreamStore {
         if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
         else client.disconnect();
       } else {
-        client.off('error', remember);
+        client.off('error', rememberCommandsError);
         cluster?.off('node error', rememberNode);
       }
     },

@@ -1,5 +1,5 @@
 // A relay in the test process, listening on port 0, closed after the test.
-import { createRelay, type Relay, type RelayOptions } from '../../src/index.js';
+import { createRelay, type Relay, type RelayOptions, silentLogger } from '../../src/index.js';
 import { close, type Later } from './cleanups.js';
 
 /**
@@ -8,7 +8,7 @@ import { close, type Later } from './cleanups.js';
  * @returns the relay, its base URL and its port.
  */
 export async function startTestRelay(later: Later, options: RelayOptions): Promise<{ relay: Relay; url: string; port: number }> {
-  const relay = later(createRelay({ log: () => {}, ...options }), close);
+  const relay = later(createRelay({ log: silentLogger, ...options }), close);
   const { url, port } = await relay.listen(0);
   return { relay, url, port };
 }
