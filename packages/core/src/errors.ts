@@ -17,6 +17,8 @@ export const ERROR_HTTP_STATUS = {
   SEQ_GAP: 409,
   LEASE_LOST: 409,
   CHUNK_TOO_LARGE: 413,
+  QUOTA_EXCEEDED: 429,
+  RATE_LIMITED: 429,
   STREAM_CANCELLED: 499,
   INTERNAL: 500,
   STREAM_CORRUPT: 500,
@@ -24,6 +26,7 @@ export const ERROR_HTTP_STATUS = {
   RELAY_UNAVAILABLE: 503,
   STORE_UNAVAILABLE: 503,
   CLOSED: 503,
+  SLOW_READER: 503,
   TIMEOUT: 504,
 } as const;
 
@@ -38,6 +41,14 @@ export interface StreamstraightErrorOptions {
   cause?: unknown;
   /** For retryable errors: how long the caller should wait before trying again. */
   retryInMs?: number;
+  /** For `QUOTA_EXCEEDED`: which quota was hit and its limit. */
+  quota?: QuotaDetail;
+}
+
+/** Which quota a `QUOTA_EXCEEDED` hit: its option name (e.g. `maxOpenStreamsPerKey`) and its limit. */
+export interface QuotaDetail {
+  name: string;
+  limit: number;
 }
 
 /**
@@ -55,6 +66,8 @@ export class StreamstraightError extends Error {
   readonly code: StreamstraightErrorCode;
   /** For retryable errors, a hint of how long to wait. */
   readonly retryInMs: number | undefined;
+  /** For `QUOTA_EXCEEDED`: the quota that was hit and its limit. */
+  readonly quota: QuotaDetail | undefined;
 
   /**
    * @param code - the error code.
@@ -66,6 +79,7 @@ export class StreamstraightError extends Error {
     this.name = 'StreamstraightError';
     this.code = code;
     this.retryInMs = options.retryInMs;
+    this.quota = options.quota;
     // A registry-wide symbol, not `instanceof`: works across two installed copies of this package.
     Object.defineProperty(this, MARKER, { value: true });
   }
@@ -98,9 +112,10 @@ export class StreamstraightError extends Error {
 
   /** The wire form sent in `stream:error` events and error acks. */
   toJSON(): ErrorPayload {
-    return this.retryInMs === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, retryInMs: this.retryInMs };
+    const payload: ErrorPayload = { code: this.code, message: this.message };
+    if (this.retryInMs !== undefined) payload.retryInMs = this.retryInMs;
+    if (this.quota !== undefined) payload.quota = { name: this.quota.name, limit: this.quota.limit };
+    return payload;
   }
 }
 
@@ -109,6 +124,8 @@ export interface ErrorPayload {
   code: StreamstraightErrorCode;
   message: string;
   retryInMs?: number;
+  /** For `QUOTA_EXCEEDED`: which quota and its limit. */
+  quota?: QuotaDetail;
 }
 
 /** Turns a wire error back into a `StreamstraightError`; unknown codes become `INTERNAL`. */
@@ -117,5 +134,7 @@ export function errorFromPayload(payload: unknown): StreamstraightError {
   const code = typeof record.code === 'string' && record.code in ERROR_HTTP_STATUS ? (record.code as StreamstraightErrorCode) : 'INTERNAL';
   const message = typeof record.message === 'string' ? record.message : 'The relay reported an error without a message.';
   const retryInMs = typeof record.retryInMs === 'number' ? record.retryInMs : undefined;
-  return new StreamstraightError(code, message, { retryInMs });
+  const quota = record.quota as Partial<QuotaDetail> | undefined;
+  const validQuota = typeof quota === 'object' && quota !== null && typeof quota.name === 'string' && typeof quota.limit === 'number';
+  return new StreamstraightError(code, message, validQuota ? { retryInMs, quota: { name: quota.name!, limit: quota.limit! } } : { retryInMs });
 }

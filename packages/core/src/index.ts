@@ -26,7 +26,7 @@ export type {
 
 // Errors (every failure is a StreamstraightError with a code)
 export { ERROR_HTTP_STATUS, StreamstraightError, errorFromPayload } from './errors.js';
-export type { ErrorPayload, StreamstraightErrorCode, StreamstraightErrorOptions } from './errors.js';
+export type { ErrorPayload, QuotaDetail, StreamstraightErrorCode, StreamstraightErrorOptions } from './errors.js';
 
 // Producer (app servers push chunks to the relay)
 export {

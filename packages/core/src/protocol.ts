@@ -15,7 +15,7 @@
 import { type ErrorPayload, StreamstraightError } from './errors.js';
 
 export { ERROR_HTTP_STATUS, StreamstraightError, errorFromPayload } from './errors.js';
-export type { ErrorPayload, StreamstraightErrorCode, StreamstraightErrorOptions } from './errors.js';
+export type { ErrorPayload, QuotaDetail, StreamstraightErrorCode, StreamstraightErrorOptions } from './errors.js';
 
 /** The protocol version both sides announce in the handshake. */
 export const PROTOCOL_VERSION = 'stream-v1';

@@ -5,6 +5,8 @@ export { createRelay } from './relay.js';
 export type { Relay, RelayOptions } from './relay.js';
 export { LOG_LEVELS, createLogger, formatPrettyLine, isLogLevel, silentLogger } from './logger.js';
 export type { CreateLoggerOptions, LogFunction, LogLevel, LogMethod, RelayLogger } from './logger.js';
+export { DEFAULT_RELAY_LIMITS } from './relay-limits.js';
+export type { RelayLimits } from './relay-limits.js';
 export { memoryStore } from './store/memory-store.js';
 export type { MemoryStoreOptions } from './store/memory-store.js';
 export { DEFAULT_REDIS_KEY_PREFIX, redisStore } from './store/redis-store.js';

@@ -11,6 +11,7 @@ import { authenticate } from './internal/authenticate.js';
 import { coalesceWrites } from './internal/coalesce-writes.js';
 import { startConsumerSession } from './internal/consumer-session.js';
 import { type ProducerHandle, startProducerSession } from './internal/producer-session.js';
+import { type RelayLimits, resolveLimits } from './relay-limits.js';
 import { RelayMetrics } from './internal/relay-metrics.js';
 import type { RelayServer } from './internal/relay-socket.js';
 import { StreamHub } from './internal/stream-hub.js';
@@ -48,6 +49,8 @@ export interface RelayOptions {
   log?: RelayLogger | LogFunction;
   /** Level of the default logger (ignored when `log` is given). Default `info`. */
   logLevel?: LogLevel;
+  /** Bounds on what one client may cost the relay; any left out keeps its default (see the README's "Limits"). */
+  limits?: Partial<RelayLimits>;
 }
 
 /** A running (or ready to run) relay. */
@@ -91,6 +94,7 @@ export function createRelay(options: RelayOptions): Relay {
   const log = toRelayLogger(options.log, options.logLevel);
   const throttledLog = new ThrottledLog(log);
   const maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+  const limits = resolveLimits(options.limits);
 
   const connections = { producer: 0, consumer: 0 };
   const metrics = new RelayMetrics({ connections: () => connections, streamsWithReaders: () => hub.size });
@@ -124,7 +128,7 @@ export function createRelay(options: RelayOptions): Relay {
     metrics,
   };
   const clockToleranceSeconds = options.clockToleranceSeconds ?? 5;
-  const consumerContext = { store, hub, producers, log: log.child({ component: 'reader' }), throttledLog, metrics, clockToleranceSeconds };
+  const consumerContext = { store, hub, producers, log: log.child({ component: 'reader' }), throttledLog, metrics, clockToleranceSeconds, limits };
 
   io.use(authenticate({ apiKeys: options.apiKeys, checkApiKey, clockToleranceSeconds, throttledLog }));
   io.on('connection', (socket) => {

@@ -505,9 +505,9 @@ describe('producer → relay', () => {
     await writer.send('mine'); // resolves once in the window, before the relay has the open
     // The takeover must come after the first producer's open, or that open is refused as STREAM_EXISTS.
     await until(async () => (await relay.store.info('contested'))?.lastSeq === 0, 'the first chunk stored');
-    // Another producer connection resumes the stream: it takes the lease.
+    // Another producer connection replaces the stream: it takes the lease.
     const raw = later(await connectMuxProducer(url, API_KEY), close);
-    expect(await raw.emitWithAck('mux:open', { streamId: 'contested', resume: true })).toMatchObject({ ok: true });
+    expect(await raw.emitWithAck('mux:open', { streamId: 'contested', overwrite: true })).toMatchObject({ ok: true });
     await writer.send('after the takeover');
     expect((await caught(writer.close())).code).toBe('LEASE_LOST');
   });

@@ -203,6 +203,31 @@ describe('readers', () => {
   });
 });
 
+describe('a resume must carry the openId of the stream it resumes', () => {
+  it('another connection resuming without the openId, or with another one, is refused and the owner keeps writing', async () => {
+    const { relay, url } = await startRelay();
+    const owner = track(await connectMuxProducer(url, API_KEY));
+    expect(await owner.emitWithAck('mux:open', { streamId: 'owned', openId: 'owner-open-id' })).toMatchObject({ ok: true });
+    expect(await owner.emitWithAck('mux:chunks', { streamId: 'owned', seq: 0, data: ['"a"'] })).toEqual({ ok: true, lastSeq: 0 });
+
+    const intruder = track(await connectMuxProducer(url, API_KEY));
+    const withoutOpenId = await intruder.emitWithAck('mux:open', { streamId: 'owned', resume: true });
+    expect(withoutOpenId).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(withoutOpenId.error.message).toContain('openId');
+    expect(await intruder.emitWithAck('mux:open', { streamId: 'owned', resume: true, openId: 'guessed' })).toMatchObject({ ok: false, error: { code: 'STREAM_EXISTS' } });
+    expect(await intruder.emitWithAck('mux:chunks', { streamId: 'owned', seq: 1, data: ['"intruder"'] })).toMatchObject({ ok: false, error: { code: 'STREAM_NOT_FOUND' } });
+
+    // The owner never lost its lease.
+    expect(await owner.emitWithAck('mux:chunks', { streamId: 'owned', seq: 1, data: ['"b"'] })).toEqual({ ok: true, lastSeq: 1 });
+    expect(await owner.emitWithAck('mux:end', { streamId: 'owned', reason: 'completed', lastSeq: 1 })).toMatchObject({ ok: true });
+    expect(await relay.store.read('owned', 0, 10)).toEqual(['"a"', '"b"']);
+
+    // The owner itself, reconnected, resumes with its openId.
+    const back = track(await connectMuxProducer(url, API_KEY));
+    expect(await back.emitWithAck('mux:open', { streamId: 'owned', resume: true, openId: 'owner-open-id' })).toMatchObject({ ok: true, info: { status: 'ended', lastSeq: 1 } });
+  });
+});
+
 describe('bad input gets a typed error and never disturbs a healthy stream', () => {
   it('each bad frame is refused with its code while a parallel stream completes intact', async () => {
     const { relay, url } = await startRelay({ maxChunkBytes: 1024 });
@@ -234,6 +259,8 @@ describe('bad input gets a typed error and never disturbs a healthy stream', () 
     expect(await codeOf('mux:chunks', { streamId: 'never-opened', seq: 0, data: ['"x"'] })).toBe('STREAM_NOT_FOUND');
     expect(await codeOf('mux:open', { streamId: 'victim' })).toBe('STREAM_EXISTS');
     expect(await codeOf('mux:open', { streamId: 'victim', resume: true, openId: 'someone-else' })).toBe('STREAM_EXISTS');
+    // A resume must carry the openId of the stream it resumes: without one it could take any open stream over.
+    expect(await codeOf('mux:open', { streamId: 'victim', resume: true })).toBe('BAD_REQUEST');
     expect(await codeOf('mux:open', { streamId: 'other', openId: 42 })).toBe('BAD_REQUEST');
     expect(await codeOf('mux:open', { streamId: 'other', openId: 'x'.repeat(65) })).toBe('BAD_REQUEST');
     expect(await codeOf('mux:end', { streamId: 'victim', reason: 'bored', lastSeq: 0 })).toBe('BAD_REQUEST');
@@ -353,12 +380,12 @@ describe('HTTP API on the same port', () => {
     const first = createRelay({ apiKeys: [API_KEY], store: { ...store, close: async () => {} }, log: () => {} });
     const { url } = await first.listen(0);
     const producer = track(await connectMuxProducer(url, API_KEY));
-    await producer.emitWithAck('mux:open', { streamId: 'survives' });
+    await producer.emitWithAck('mux:open', { streamId: 'survives', openId: 'the-producer' });
     await producer.emitWithAck('mux:chunks', { streamId: 'survives', seq: 0, data: ['"a"', '"b"'] });
     await first.close();
     const { url: secondUrl } = await startRelay({ store });
     expect(await store.info('survives')).toEqual({ streamId: 'survives', status: 'open', lastSeq: 1 });
     const again = track(await connectMuxProducer(secondUrl, API_KEY));
-    expect(await again.emitWithAck('mux:open', { streamId: 'survives', resume: true })).toMatchObject({ ok: true, info: { lastSeq: 1 } });
+    expect(await again.emitWithAck('mux:open', { streamId: 'survives', resume: true, openId: 'the-producer' })).toMatchObject({ ok: true, info: { lastSeq: 1 } });
   });
 });

@@ -5,6 +5,7 @@ import type { ProducerHandle } from './producer-session.js';
 import { type Reporting, replyTo, toErrorPayload } from './reply.js';
 import type { ClientTokenClaims, RelaySocket } from './relay-socket.js';
 import type { StreamHub } from './stream-hub.js';
+import type { RelayLimits } from '../relay-limits.js';
 
 /** What a consumer session needs from the relay. */
 export interface ConsumerSessionContext extends Reporting {
@@ -12,6 +13,7 @@ export interface ConsumerSessionContext extends Reporting {
   hub: StreamHub;
   producers: Map<string, ProducerHandle>;
   clockToleranceSeconds: number;
+  limits: Pick<RelayLimits, 'maxSubscriptionsPerConnection'>;
 }
 
 const CONSUMER_EVENTS = new Set(['consumer:subscribe', 'consumer:unsubscribe', 'consumer:cancel']);
@@ -33,16 +35,44 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
   const identity = socket.data.identity;
   if (identity.role !== 'consumer') return;
   const { claims } = identity;
-  const subscriptions = new Map<string, () => void>();
+  /**
+   * This connection's subscriptions by stream: at most one each (the hub enforces it too). `run`
+   * grows with every start, so a start that finishes after a newer one of the same stream (two
+   * subscribes in flight) stops its own delivery instead of adding a second one.
+   */
+  const subscriptions = new Map<string, { run: number; stop: (() => void) | undefined }>();
+  let runs = 0;
+
+  /** Refuses a subscription to one more stream past the cap; re-subscribing to a held stream is always allowed. */
+  const checkCap = (streamId: string) => {
+    if (subscriptions.has(streamId) || subscriptions.size < context.limits.maxSubscriptionsPerConnection) return;
+    context.metrics.limitRefusals.inc({ limit: 'maxSubscriptionsPerConnection' });
+    throw new StreamstraightError(
+      'QUOTA_EXCEEDED',
+      `This connection already reads ${subscriptions.size} streams, the most one reader connection may (maxSubscriptionsPerConnection = ${context.limits.maxSubscriptionsPerConnection}). Unsubscribe from one, or open another connection.`,
+      { quota: { name: 'maxSubscriptionsPerConnection', limit: context.limits.maxSubscriptionsPerConnection } },
+    );
+  };
 
   /** Starts delivering `streamId` from `fromSeq`, replacing an earlier subscription to it. */
   const start = async (streamId: string, fromSeq: number): Promise<void> => {
-    subscriptions.get(streamId)?.();
-    subscriptions.delete(streamId);
+    checkCap(streamId);
+    subscriptions.get(streamId)?.stop?.();
+    const run = ++runs;
+    subscriptions.set(streamId, { run, stop: undefined });
     context.log.debug({ streamId, fromSeq }, 'reader subscribed');
-    const unsubscribe = await context.hub.subscribe(socket, streamId, fromSeq);
-    if (socket.disconnected) unsubscribe();
-    else subscriptions.set(streamId, unsubscribe);
+    const stop = await context.hub.subscribe(socket, streamId, fromSeq);
+    const current = subscriptions.get(streamId);
+    if (socket.disconnected || current?.run !== run) {
+      stop();
+      return;
+    }
+    current.stop = stop;
+  };
+
+  const unsubscribe = (streamId: string) => {
+    subscriptions.get(streamId)?.stop?.();
+    subscriptions.delete(streamId);
   };
 
   const infoOrNotFound = async (streamId: string) => {
@@ -95,10 +125,12 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
         reply({ ok: true, info: startedWith });
         return;
       }
+      checkCap(request.streamId);
       const info = await infoOrNotFound(request.streamId);
       reply({ ok: true, info });
       if (socket.disconnected) return;
-      // A second subscribe to the same stream replaces the first (a reader resuming after a gap).
+      // A second subscribe to the same stream replaces the first (a reader resuming after a gap):
+      // one subscription per (connection, stream), so each chunk reaches the connection once.
       await start(request.streamId, fromSeq);
     } catch (error) {
       reply({ ok: false, error: toErrorPayload(error, context) });
@@ -108,8 +140,7 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
   socket.on('consumer:unsubscribe', (payload) => {
     const streamId = (payload as { streamId?: unknown } | null)?.streamId;
     if (typeof streamId !== 'string') return;
-    subscriptions.get(streamId)?.();
-    subscriptions.delete(streamId);
+    unsubscribe(streamId);
   });
 
   socket.on('consumer:cancel', async (payload, ack) => {
@@ -132,7 +163,6 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
   });
 
   socket.on('disconnect', () => {
-    for (const unsubscribe of subscriptions.values()) unsubscribe();
-    subscriptions.clear();
+    for (const streamId of [...subscriptions.keys()]) unsubscribe(streamId);
   });
 }

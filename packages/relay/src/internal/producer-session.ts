@@ -142,6 +142,13 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
     socket.on('mux:open', (payload, ack) =>
       onFrame(payload, ack, parseMuxOpen, async (request) => {
         const mode: OpenMode = request.overwrite ? 'overwrite' : request.resume ? 'resume' : 'create';
+        if (mode === 'resume' && request.openId === undefined) {
+          // Without the openId it was opened with, a resume could take over another producer's stream.
+          throw new StreamstraightError(
+            'BAD_REQUEST',
+            `mux:open with resume: true needs the openId stream "${request.streamId}" was opened with. A stream opened without one cannot be resumed; open a new id or overwrite it.`,
+          );
+        }
         return { info: await open(request.streamId, mode, request.openId) };
       }),
     );

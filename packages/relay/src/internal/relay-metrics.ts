@@ -30,6 +30,13 @@ export class RelayMetrics {
     registers: [this.registry],
   });
 
+  readonly limitRefusals = new Counter({
+    name: 'ss_relay_limit_refusals_total',
+    help: 'Requests or connections refused, and readers dropped, because a limit was reached, by limit (the option name).',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
   /**
    * @param gauges - live values read at scrape time: connections by role and streams with readers.
    */

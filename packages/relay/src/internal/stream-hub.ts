@@ -26,6 +26,8 @@ interface HubStream {
   tail: number;
   ended: StreamInfo | undefined;
   subscriptions: Set<Subscription>;
+  /** The one subscription of each reader connection (by socket id): a second subscribe replaces the first. */
+  bySocket: Map<string, Subscription>;
   /** Readers whose `fromSeq` is beyond the tail; they join the room when the tail reaches them. */
   waiting: Set<Subscription>;
   unsubscribeStore: () => void;
@@ -58,12 +60,18 @@ export class StreamHub {
 
   /**
    * Starts delivering `streamId` from `fromSeq` to `socket`. Call after the subscribe ack was sent.
+   * A connection has at most one subscription per stream: this one replaces an earlier one of
+   * the same socket (which gets nothing more), so a chunk never reaches a connection twice.
    * @returns a function that stops this subscription.
    */
   async subscribe(socket: ConsumerSocket, streamId: string, fromSeq: number): Promise<() => void> {
     const stream = await this.streamFor(streamId);
     const subscription: Subscription = { socket, streamId, nextSeq: fromSeq, state: 'catching-up' };
+    // Added before the replaced one is removed, so the stream never drops to no subscriptions in between.
+    const replaced = stream.bySocket.get(socket.id);
     stream.subscriptions.add(subscription);
+    stream.bySocket.set(socket.id, subscription);
+    if (replaced) this.remove(stream, replaced);
     void this.catchUp(stream, subscription);
     return () => this.remove(stream, subscription);
   }
@@ -87,6 +95,7 @@ export class StreamHub {
         tail: info ? info.lastSeq + 1 : 0,
         ended: info?.status === 'ended' ? info : undefined,
         subscriptions: new Set(),
+        bySocket: new Map(),
         waiting: new Set(),
         unsubscribeStore,
         backlog: null,
@@ -234,6 +243,7 @@ export class StreamHub {
     if (subscription.state === 'live') subscription.socket.leave(stream.room);
     subscription.state = 'done';
     stream.subscriptions.delete(subscription);
+    if (stream.bySocket.get(subscription.socket.id) === subscription) stream.bySocket.delete(subscription.socket.id);
     stream.waiting.delete(subscription);
     if (stream.subscriptions.size === 0 && this.streams.get(stream.streamId) === stream) {
       stream.unsubscribeStore();
