@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `ss-relay`: runs the relay with the embedded memory store, or the Redis store with --redis
 // (one Redis) or --redis-cluster (a Redis Cluster).
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, createLogger, isLogLevel } from './logger.js';
 import { createRelay } from './relay.js';
@@ -11,13 +12,25 @@ import type { StreamStore } from './store/stream-store.js';
 
 const USAGE = `Usage: ss-relay [options]
 
+Every option has an environment variable; a flag wins over its variable.
+
 Options:
   --port <n>                 port to listen on (default 8787, env PORT)
   --host <addr>              interface to bind (default 0.0.0.0, env HOST)
-  --api-key <key>            an API key producers use; repeat for rotation (env SS_API_KEYS, comma separated)
+  --api-key <key>            an API key producers use; repeat for rotation (env SS_API_KEY: one key,
+                             or several comma separated; tokens are signed with the first)
   --ttl <duration>           keep a stream this long after its last write (default 60m, env SS_TTL)
   --inactivity-timeout <d>   end an open stream with no write for this long (default 10m, env SS_INACTIVITY_TIMEOUT)
-  --max-chunk-bytes <n>      largest chunk accepted (default 262144)
+  --max-chunk-bytes <n>      largest chunk accepted (default 262144, env SS_MAX_CHUNK_BYTES)
+  --producer-grace <d>       how long a stream waits for its vanished producer to come back before it
+                             ends with producer-disconnected (default 60s, env SS_PRODUCER_GRACE)
+  --cors-origin <origin>     an origin allowed for browser readers on the polling transport; repeatable,
+                             * for any (default any, env SS_CORS_ORIGIN, comma separated)
+  --clock-tolerance <d>      clock skew allowed on client tokens' exp (default 5s, env SS_CLOCK_TOLERANCE)
+  --deployment-id <id>       names this relay in stream:info (default <hostname>-<pid>, env SS_DEPLOYMENT_ID)
+  --metrics <on|off>         serve Prometheus metrics at /metrics (default on, env SS_METRICS)
+  --metrics-port <n>         serve /metrics on this port instead of the public one (env SS_METRICS_PORT)
+  --metrics-host <addr>      interface of the metrics port (default: --host, env SS_METRICS_HOST)
   --redis <url>              keep streams in Redis (redis://[user:pass@]host:port[/db]; env SS_REDIS_URL);
                              several relays sharing one Redis serve the same streams. Default: in memory
   --redis-cluster <nodes>    keep streams in a Redis Cluster instead: seed nodes, comma separated, each
@@ -26,6 +39,10 @@ Options:
   --log-level <level>        fatal, error, warn, info, debug, trace or silent (default info, env SS_LOG_LEVEL)
   --log-format <format>      json (one JSON object per line) or pretty (default: pretty on a terminal,
                              json otherwise; env SS_LOG_FORMAT)
+  --drain <duration>         on SIGTERM/SIGINT, answer /readyz with 503 for this long before disconnecting
+                             clients, so a load balancer stops sending new ones (default 0, env SS_DRAIN)
+  --shutdown-timeout <d>     exit with code 1 if shutting down takes longer (default 10s, env SS_SHUTDOWN_TIMEOUT)
+  -v, --version              print the version
   -h, --help                 show this help
 
 Durations: 500ms, 30s, 10m, 1h (a bare number is seconds).`;
@@ -61,6 +78,16 @@ async function main(): Promise<void> {
     'redis-prefix': { type: 'string' },
     'log-level': { type: 'string' },
     'log-format': { type: 'string' },
+    'producer-grace': { type: 'string' },
+    'cors-origin': { type: 'string', multiple: true },
+    'clock-tolerance': { type: 'string' },
+    'deployment-id': { type: 'string' },
+    metrics: { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'metrics-host': { type: 'string' },
+    drain: { type: 'string' },
+    'shutdown-timeout': { type: 'string' },
+    version: { type: 'boolean', short: 'v' },
     help: { type: 'boolean', short: 'h' },
   } as const;
   try {
@@ -73,15 +100,25 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (values.version) {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    console.log(version);
+    return;
+  }
+  /** A flag's value, else its environment variable's (an empty variable counts as unset). */
+  const setting = (flag: string | undefined, variable: string): string | undefined => flag ?? (process.env[variable] || undefined);
   const logLevel = values['log-level'] ?? (process.env.SS_LOG_LEVEL || 'info');
   if (!isLogLevel(logLevel)) fail(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}".`);
   const logFormat = values['log-format'] ?? (process.env.SS_LOG_FORMAT || undefined);
   if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') fail(`--log-format must be json or pretty, got "${logFormat}".`);
   const log = createLogger({ level: logLevel, format: logFormat });
 
-  const apiKeys = [...(values['api-key'] ?? []), ...(process.env.SS_API_KEYS ?? '').split(',')].map((key) => key.trim()).filter(Boolean);
+  if (process.env.SS_API_KEYS && !process.env.SS_API_KEY) {
+    fail('SS_API_KEYS was renamed SS_API_KEY (one key, or several comma separated). Rename the variable.');
+  }
+  const apiKeys = [...(values['api-key'] ?? []), ...(process.env.SS_API_KEY ?? '').split(',')].map((key) => key.trim()).filter(Boolean);
   if (apiKeys.length === 0) {
-    fail('no API key. Start it with --api-key <key> (repeatable) or SS_API_KEYS=key1,key2 — producers authenticate with one of these keys.');
+    fail('no API key. Start it with --api-key <key> (repeatable) or SS_API_KEY=key (several: SS_API_KEY=new-key,old-key) — producers authenticate with one of these keys.');
   }
   const port = Number(values.port ?? process.env.PORT ?? 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) fail(`--port must be an integer from 0 to 65535, got "${values.port}".`);
@@ -92,8 +129,27 @@ async function main(): Promise<void> {
     if (ms === undefined) fail(`--${name} must be a duration like 30s, 10m or 1h, got "${raw}".`);
     return ms;
   };
-  const maxChunkBytes = values['max-chunk-bytes'] === undefined ? undefined : Number(values['max-chunk-bytes']);
+  const rawMaxChunkBytes = setting(values['max-chunk-bytes'], 'SS_MAX_CHUNK_BYTES');
+  const maxChunkBytes = rawMaxChunkBytes === undefined ? undefined : Number(rawMaxChunkBytes);
   if (maxChunkBytes !== undefined && !(Number.isInteger(maxChunkBytes) && maxChunkBytes > 0)) fail('--max-chunk-bytes must be a positive integer.');
+  const portOption = (name: string, raw: string | undefined) => {
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0 || value > 65_535) fail(`--${name} must be an integer from 0 to 65535, got "${raw}".`);
+    return value;
+  };
+  const producerGraceMs = durationOption('producer-grace', setting(values['producer-grace'], 'SS_PRODUCER_GRACE'));
+  const clockTolerance = durationOption('clock-tolerance', setting(values['clock-tolerance'], 'SS_CLOCK_TOLERANCE'));
+  const clockToleranceSeconds = clockTolerance === undefined ? undefined : clockTolerance / 1000;
+  const corsOrigins = [...(values['cors-origin'] ?? []), ...(process.env.SS_CORS_ORIGIN ?? '').split(',')].map((origin) => origin.trim()).filter(Boolean);
+  const corsOrigin = corsOrigins.length === 0 || corsOrigins.includes('*') ? undefined : corsOrigins;
+  const deploymentId = setting(values['deployment-id'], 'SS_DEPLOYMENT_ID');
+  const metricsSwitch = setting(values.metrics, 'SS_METRICS') ?? 'on';
+  if (metricsSwitch !== 'on' && metricsSwitch !== 'off') fail(`--metrics must be on or off, got "${metricsSwitch}".`);
+  const metricsPort = portOption('metrics-port', setting(values['metrics-port'], 'SS_METRICS_PORT'));
+  const metricsHost = setting(values['metrics-host'], 'SS_METRICS_HOST');
+  const drainMs = durationOption('drain', setting(values.drain, 'SS_DRAIN')) ?? 0;
+  const shutdownTimeoutMs = durationOption('shutdown-timeout', setting(values['shutdown-timeout'], 'SS_SHUTDOWN_TIMEOUT')) ?? 10_000;
 
   const ttlMs = durationOption('ttl', values.ttl ?? process.env.SS_TTL);
   const inactivityTimeoutMs = durationOption('inactivity-timeout', values['inactivity-timeout'] ?? process.env.SS_INACTIVITY_TIMEOUT);
@@ -142,11 +198,25 @@ async function main(): Promise<void> {
     storeName = redis.name;
   }
 
-  const relay = createRelay({ apiKeys, store, ttlMs, inactivityTimeoutMs, maxChunkBytes, log });
+  const relay = createRelay({
+    apiKeys,
+    store,
+    ttlMs,
+    inactivityTimeoutMs,
+    maxChunkBytes,
+    producerGraceMs,
+    corsOrigin,
+    clockToleranceSeconds,
+    deploymentId,
+    metrics: metricsSwitch === 'on',
+    metricsPort,
+    metricsHost,
+    log,
+  });
   try {
-    const { url } = await relay.listen(port, host);
+    const { url, metricsUrl } = await relay.listen(port, host);
     log.info(
-      { url, store: storeName, apiKeys: apiKeys.length },
+      { url, store: storeName, apiKeys: apiKeys.length, metrics: metricsSwitch === 'off' ? 'off' : (metricsUrl ?? `${url}/metrics`) },
       `ss-relay listening on ${url} (${storeName}, ${apiKeys.length} API key${apiKeys.length === 1 ? '' : 's'})`,
     );
   } catch (error) {
@@ -163,9 +233,13 @@ async function main(): Promise<void> {
       process.exit(1); // a second Ctrl-C: stop at once
     }
     stopping = true;
-    log.info({ signal }, `ss-relay: ${signal}, shutting down`);
+    log.info({ signal, drainMs, shutdownTimeoutMs }, `ss-relay: ${signal}, shutting down`);
+    setTimeout(() => {
+      log.error({ shutdownTimeoutMs }, 'shutting down took longer than --shutdown-timeout; exiting now');
+      process.exit(1);
+    }, drainMs + shutdownTimeoutMs).unref();
     try {
-      await relay.close();
+      await relay.close({ drainMs });
     } catch (error) {
       log.error({ err: error }, 'shutdown failed');
       process.exit(1);

@@ -3,7 +3,9 @@
  *
  * - `POST /v1/token` — an app server exchanges its API key for a reader's client token.
  * - `GET /v1/streams/:streamId` — a stream's status (API key, or a client token for that stream).
- * - `GET /healthz` — liveness and store health (503 when degraded).
+ * - `GET /livez` — liveness: 200 while the process serves requests.
+ * - `GET /readyz` — readiness: 200 when the store is reachable and the relay is not shutting down, else 503.
+ * - `GET /healthz` — liveness and store health in one (503 when degraded), with details.
  * - `GET /metrics` — Prometheus metrics, when a `metrics` source is given.
  *
  * Every error answer is `{ error: { code, message } }` with the status of the code.
@@ -37,6 +39,8 @@ export interface HttpApiOptions {
   store: Pick<StreamStore, 'info'>;
   /** Extra health facts for `/healthz` (for example the store's `health()`). Default: none. */
   health?: () => HealthReport | Promise<HealthReport>;
+  /** What `/readyz` reports; `status: 'degraded'` answers 503. Default: `health`. */
+  readiness?: () => HealthReport | Promise<HealthReport>;
   /** The Prometheus exposition for `GET /metrics`; without it the route is absent. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Requests (debug), refused credentials (warn, throttled) and unexpected errors (error) go here. Default: {@link createLogger}. */
@@ -206,25 +210,34 @@ export function createHttpApi(options: HttpApiOptions): Hono {
     });
   }
 
-  app.get('/healthz', async (c) => {
+  /** Answers a health report: 200 `{ status: 'ok', … }`, or 503 when it says `degraded` or throws. */
+  const answerReport = async (c: Context, source: () => HealthReport | Promise<HealthReport>, what: string) => {
     c.header('Cache-Control', 'no-store');
     let report: HealthReport;
     try {
-      report = await health();
+      report = await source();
     } catch (error) {
       onInternalError(error);
-      return c.json({ status: 'degraded', detail: 'The health check failed.' }, 503);
+      return c.json({ status: 'degraded', detail: `The ${what} check failed.` }, 503);
     }
     const degraded = report.status === 'degraded';
+    if (degraded) throttledLog.write('warn', `${what}:degraded`, { detail: report.detail }, `${what} check: degraded`);
     return c.json({ status: 'ok', ...report }, degraded ? 503 : 200);
+  };
+
+  app.get('/livez', (c) => {
+    c.header('Cache-Control', 'no-store');
+    return c.json({ status: 'ok' });
   });
+  app.get('/readyz', (c) => answerReport(c, options.readiness ?? health, 'readiness'));
+  app.get('/healthz', (c) => answerReport(c, health, 'health'));
 
   app.notFound((c) =>
     errorResponse(
       c,
       new StreamstraightError(
         'NOT_FOUND',
-        `No route ${c.req.method} ${c.req.path}. The relay serves POST /v1/token, GET /v1/streams/:streamId and GET /healthz.`,
+        `No route ${c.req.method} ${c.req.path}. The relay serves POST /v1/token, GET /v1/streams/:streamId, GET /livez, GET /readyz and GET /healthz.`,
       ),
     ),
   );

@@ -51,6 +51,15 @@ export interface RelayOptions {
   logLevel?: LogLevel;
   /** Bounds on what one client may cost the relay; any left out keeps its default (see the README's "Limits"). */
   limits?: Partial<RelayLimits>;
+  /** Serve Prometheus metrics at `GET /metrics`. Default `true`. */
+  metrics?: boolean;
+  /**
+   * Serve `/metrics` on this port of its own (0 picks a free one) instead of the public port, which
+   * then has no `/metrics`. Default: on the public port.
+   */
+  metricsPort?: number;
+  /** Interface of the metrics port. Default: the one `listen()` binds. */
+  metricsHost?: string;
 }
 
 /** A running (or ready to run) relay. */
@@ -69,9 +78,13 @@ export interface Relay {
    * @param host - the interface. Default `127.0.0.1`.
    * @returns the URL producers and readers use.
    */
-  listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
-  /** Stops accepting connections, disconnects everybody and closes the store. Stored streams stay intact. */
-  close(): Promise<void>;
+  listen(port?: number, host?: string): Promise<{ url: string; port: number; metricsUrl?: string }>;
+  /**
+   * Shuts down: `/readyz` answers 503 at once; after `drainMs` (default 0) every client is
+   * disconnected (producers and readers reconnect, to another relay behind the same URL, and
+   * resume), the HTTP server stops and the store is closed. Stored streams stay intact.
+   */
+  close(options?: { drainMs?: number }): Promise<void>;
   /** `await using relay = createRelay(...)` closes it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -98,16 +111,21 @@ export function createRelay(options: RelayOptions): Relay {
 
   const connections = { producer: 0, consumer: 0 };
   const metrics = new RelayMetrics({ connections: () => connections, streamsWithReaders: () => hub.size });
+  const metricsEnabled = options.metrics ?? true;
+  const metricsOwnPort = metricsEnabled && options.metricsPort !== undefined;
+  let closing = false;
   const httpApi = createHttpApi({
     apiKeys: options.apiKeys,
     checkApiKey,
     store,
     health: async () => ({ ...(await store.health()), connections: io.engine.clientsCount }),
-    metrics: () => metrics.scrape(),
+    readiness: async () => (closing ? { status: 'degraded', detail: 'The relay is shutting down.' } : await store.health()),
+    metrics: metricsEnabled && !metricsOwnPort ? () => metrics.scrape() : undefined,
     log: log.child({ component: 'http' }),
     throttledLog,
   });
   const httpServer = createServer(getRequestListener(httpApi.fetch));
+  const metricsServer = metricsOwnPort ? createMetricsServer(() => metrics.scrape()) : undefined;
   const io: RelayServer = new Server(httpServer, {
     path: SOCKET_PATH,
     // A frame holds up to 1,024 chunks; leave room for a full batch of large chunks.
@@ -148,20 +166,26 @@ export function createRelay(options: RelayOptions): Relay {
     httpServer,
     store,
     log,
-    listen(port = 0, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(port, host, () => {
-          httpServer.off('error', reject);
-          const address = httpServer.address() as AddressInfo;
-          const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-          resolve({ url: `http://${shownHost}:${address.port}`, port: address.port });
-        });
-      });
+    async listen(port = 0, host = '127.0.0.1') {
+      const main = await listenOn(httpServer, port, host);
+      if (!metricsServer) return main;
+      try {
+        const own = await listenOn(metricsServer, options.metricsPort ?? 0, options.metricsHost ?? host);
+        return { ...main, metricsUrl: `${own.url}/metrics` };
+      } catch (error) {
+        httpServer.close();
+        throw error;
+      }
     },
-    close() {
+    close({ drainMs = 0 } = {}) {
       closed ??= (async () => {
+        closing = true;
+        if (drainMs > 0) {
+          log.info({ drainMs }, 'relay draining: /readyz answers 503');
+          await new Promise((resolve) => setTimeout(resolve, drainMs));
+        }
         const started = Date.now();
+        if (metricsServer?.listening) metricsServer.close();
         log.info({ connections: io.engine.clientsCount }, 'relay closing: disconnecting every client');
         // io.close() disconnects every socket and closes the HTTP server.
         await new Promise<void>((resolve) => io.close(() => resolve()));
@@ -180,4 +204,31 @@ export function createRelay(options: RelayOptions): Relay {
     },
   };
   return relay;
+}
+
+/** Listens on `port` of `host`; resolves with the URL to show (a wildcard host shows as localhost). */
+function listenOn(server: HttpServer, port: number, host: string): Promise<{ url: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address() as AddressInfo;
+      const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+      resolve({ url: `http://${shownHost}:${address.port}`, port: address.port });
+    });
+  });
+}
+
+/** A server of its own for `GET /metrics` (everything else: 404). */
+function createMetricsServer(scrape: () => Promise<{ contentType: string; body: string }>): HttpServer {
+  return createServer((request, response) => {
+    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('Only GET /metrics is served on this port.\n');
+      return;
+    }
+    scrape().then(
+      ({ contentType, body }) => response.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' }).end(body),
+      () => response.writeHead(500, { 'Content-Type': 'text/plain' }).end('Collecting the metrics failed.\n'),
+    );
+  });
 }

@@ -27,7 +27,7 @@ afterEach(() => {
 
 function run(args: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [cli, ...args], {
-    env: { ...process.env, SS_API_KEYS: '', SS_REDIS_URL: '', SS_REDIS_CLUSTER_NODES: '', ...env },
+    env: { ...process.env, SS_API_KEY: '', SS_REDIS_URL: '', SS_REDIS_CLUSTER_NODES: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -101,12 +101,12 @@ describe('ss-relay CLI', () => {
     expect(quiet.stdout()).toBe('');
   });
 
-  it('reads keys from SS_API_KEYS and reports a busy port clearly', async () => {
+  it('reads keys from SS_API_KEY (comma separated) and reports a busy port clearly', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const { exited, output } = run(['--port', String(port), '--host', '127.0.0.1'], { SS_API_KEYS: 'a,b' });
+      const { exited, output } = run(['--port', String(port), '--host', '127.0.0.1'], { SS_API_KEY: 'a,b' });
       expect(await exited).toBe(1);
       expect(output()).toContain(`port ${port} is already in use`);
     } finally {

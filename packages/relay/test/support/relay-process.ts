@@ -51,7 +51,7 @@ export interface RelayProcess {
  */
 export async function startRelayProcess(args: string[], env: Record<string, string> = {}): Promise<RelayProcess> {
   const child = spawn(process.execPath, [ensureBuiltCli(), '--port', '0', '--host', '127.0.0.1', ...args], {
-    env: { ...process.env, SS_API_KEYS: '', SS_REDIS_URL: '', SS_REDIS_CLUSTER_NODES: '', ...env },
+    env: { ...process.env, SS_API_KEY: '', SS_REDIS_URL: '', SS_REDIS_CLUSTER_NODES: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -89,7 +89,7 @@ export async function startRelayProcess(args: string[], env: Record<string, stri
  */
 export async function runRelayProcessToExit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [ensureBuiltCli(), ...args], {
-    env: { ...process.env, SS_API_KEYS: '', SS_REDIS_URL: '', SS_REDIS_CLUSTER_NODES: '', ...env },
+    env: { ...process.env, SS_API_KEY: '', SS_REDIS_URL: '', SS_REDIS_CLUSTER_NODES: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
