@@ -14,8 +14,9 @@
  * WebCrypto only (no `node:` import): runs in Node, edge runtimes and browsers.
  */
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { type ErrorPayload, errorFromPayload, StreamstraightError } from './errors.js';
-import { assertStreamId, BASE_URL_ENV, DEFAULT_BASE_URL, isValidStreamId } from './protocol.js';
+import { StreamstraightError } from './errors.js';
+import { assertStreamId, isValidStreamId } from './protocol.js';
+import { defaultBaseUrl, requestRelayJson } from './relay-request.js';
 
 /** The `aud` claim of every client token. */
 export const CLIENT_TOKEN_AUDIENCE = 'streamstraight:reader';
@@ -384,20 +385,6 @@ export function canCancelStream(claims: Pick<ClientTokenClaims, 'cancelStreamIds
 // ---------------------------------------------------------------------------------------------
 // Asking the relay
 
-function defaultBaseUrl(): string {
-  const fromEnvironment =
-    typeof process === 'undefined' ? undefined : (process.env?.[BASE_URL_ENV] as string | undefined);
-  return fromEnvironment !== undefined && fromEnvironment !== '' ? fromEnvironment : DEFAULT_BASE_URL;
-}
-
-function codeForStatus(status: number): ErrorPayload['code'] {
-  if (status === 400) return 'BAD_REQUEST';
-  if (status === 401) return 'UNAUTHORIZED';
-  if (status === 403) return 'FORBIDDEN';
-  if (status >= 500) return 'RELAY_UNAVAILABLE';
-  return 'INTERNAL';
-}
-
 /**
  * Asks the relay to mint a client token (`POST {baseUrl}/v1/token`). Use it when the app prefers
  * not to mint locally with {@link mintClientToken}; the result is the same kind of token.
@@ -419,36 +406,7 @@ export async function fetchClientToken(options: FetchClientTokenOptions): Promis
   const streamIds = streamIdList(options.streamIds, 'streamIds', { allowEmpty: false });
   const baseUrl = (options.baseUrl ?? defaultBaseUrl()).replace(/\/+$/, '');
   const url = `${baseUrl}/v1/token`;
-  const fetchImplementation = options.fetch ?? globalThis.fetch;
-
-  let response: Response;
-  try {
-    response = await fetchImplementation(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ streamIds, expiresIn, cancel }),
-    });
-  } catch (error) {
-    throw new StreamstraightError('RELAY_UNAVAILABLE', `Could not reach the relay at ${url} to fetch a client token: ${
-      error instanceof Error ? error.message : String(error)
-    }. Check baseUrl / ${BASE_URL_ENV}.`, { cause: error });
-  }
-
-  let body: unknown;
-  try {
-    body = await response.json();
-  } catch (error) {
-    throw new StreamstraightError(
-      response.ok ? 'INTERNAL' : codeForStatus(response.status),
-      `The relay at ${url} answered ${response.status} without a JSON body: is baseUrl the relay's URL?`,
-      { cause: error },
-    );
-  }
-  const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  if (!response.ok) {
-    if (typeof record.error === 'object' && record.error !== null) throw errorFromPayload(record.error);
-    throw new StreamstraightError(codeForStatus(response.status), `The relay at ${url} answered ${response.status}.`);
-  }
+  const record = await requestRelayJson({ url, apiKey, body: { streamIds, expiresIn, cancel }, fetch: options.fetch, purpose: 'to fetch a client token' });
   if (typeof record.token !== 'string' || record.token === '') {
     throw new StreamstraightError('INTERNAL', `The relay at ${url} answered without a token: is baseUrl the relay's URL?`);
   }

@@ -61,6 +61,10 @@ export type { TeeSource, TextStreamResult } from './tee/tee-source.js';
 export { createTokenHandler } from './token-handler.js';
 export type { TokenHandlerOptions } from './token-handler.js';
 
+// Active-stream endpoint (every adapter's activeStreamHandler: which stream to resume, and a token for it)
+export { ACTIVE_STREAM_QUERY, createActiveStreamHandler } from './active-stream-handler.js';
+export type { ActiveStreamGrant, ActiveStreamHandlerOptions } from './active-stream-handler.js';
+
 // Protocol names apps commonly need (the whole protocol is at `@ss/core/protocol`)
 export { DEFAULT_BASE_URL, END_REASONS, assertStreamId, isValidStreamId } from './protocol.js';
 export type { EndReason, StreamInfo } from './protocol.js';

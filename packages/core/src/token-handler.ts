@@ -4,7 +4,8 @@
  * exactly those ids. Web `Request` in, `Response` out; adapters only translate.
  */
 import { mintClientToken } from './client-token.js';
-import { type ErrorPayload, StreamstraightError } from './errors.js';
+import { StreamstraightError } from './errors.js';
+import { type ApiKeyOption, apiKeyReader, errorResponse, jsonResponse } from './internal/app-route.js';
 import { isValidStreamId } from './protocol.js';
 
 /** Options of `tokenHandler` (every adapter) and {@link createTokenHandler}. */
@@ -14,7 +15,7 @@ export interface TokenHandlerOptions<R = Request> {
    * called on each request instead, so a module can create the handler before the key exists
    * (Next.js evaluates route modules during `next build`, where secrets are usually absent).
    */
-  apiKey: string | (() => string | undefined);
+  apiKey: ApiKeyOption;
   /**
    * Decides whether the caller may read `streamId` (called once per requested id). Return `true` to
    * allow; anything else answers 403. Throw a `StreamstraightError` to answer with its status.
@@ -34,19 +35,6 @@ const BODY_SHAPE = '{ "streamIds": ["<id>", …] } or { "streamId": "<id>" }';
 
 function badBody(detail: string): StreamstraightError {
   return new StreamstraightError('BAD_REQUEST', `Malformed token request: ${detail}. Send JSON ${BODY_SHAPE}.`);
-}
-
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-  });
-}
-
-/** The JSON error answer: `{ error: { code, message } }` with the code's status (as the relay answers). */
-function errorResponse(error: StreamstraightError): Response {
-  const body: { error: ErrorPayload } = { error: { code: error.code, message: error.message } };
-  return json(error.status, body);
 }
 
 async function readStreamIds(request: Request): Promise<string[]> {
@@ -86,22 +74,12 @@ async function readStreamIds(request: Request): Promise<string[]> {
  * ```
  */
 export function createTokenHandler<R = Request>(options: TokenHandlerOptions<R>): (request: Request, context?: R) => Promise<Response> {
-  if (typeof options !== 'object' || options === null || !((typeof options.apiKey === 'string' && options.apiKey !== '') || typeof options.apiKey === 'function')) {
-    throw new StreamstraightError('BAD_REQUEST', 'tokenHandler: apiKey is required (the API key the relay is configured with, or a function that returns it).');
-  }
+  if (typeof options !== 'object' || options === null) throw new StreamstraightError('BAD_REQUEST', 'tokenHandler: options { apiKey, authorize } are required.');
+  const currentKey = apiKeyReader(options.apiKey, 'tokenHandler');
   if (typeof options.authorize !== 'function') {
     throw new StreamstraightError('BAD_REQUEST', 'tokenHandler: authorize(request, streamId) is required; return true to allow a stream.');
   }
   const { authorize, expiresIn, cancel = false } = options;
-  const keyOption = options.apiKey;
-  const currentKey = (): string => {
-    const apiKey = typeof keyOption === 'function' ? keyOption() : keyOption;
-    if (typeof apiKey !== 'string' || apiKey === '') {
-      // The app's configuration, not the caller, is at fault: 500, and say what to set.
-      throw new StreamstraightError('INTERNAL', 'tokenHandler: the apiKey function returned no key. Set the API key in the environment the app runs in.');
-    }
-    return apiKey;
-  };
   return async (request, context) => {
     try {
       const apiKey = currentKey();
@@ -112,7 +90,7 @@ export function createTokenHandler<R = Request>(options: TokenHandlerOptions<R>)
         }
       }
       const token = await mintClientToken({ apiKey, streamIds, cancel, ...(expiresIn === undefined ? {} : { expiresIn }) });
-      return json(200, { token });
+      return jsonResponse(200, { token });
     } catch (error) {
       if (StreamstraightError.isInstance(error)) return errorResponse(error);
       throw error;

@@ -2,12 +2,30 @@
  * `@ss/express`: stream an LLM answer to the HTTP response and to the relay at once, from an
  * Express 4 or 5 route; the relay stream completes even when the browser goes away. Named exports only.
  */
-import { type TeeOptions, type TeeResult, type TeeSource, type TokenHandlerOptions, createTokenHandler, teeStream } from '@ss/core';
+import {
+  type ActiveStreamHandlerOptions,
+  type TeeOptions,
+  type TeeResult,
+  type TeeSource,
+  type TokenHandlerOptions,
+  createActiveStreamHandler,
+  createTokenHandler,
+  teeStream,
+} from '@ss/core';
 import { toWebRequest, writeWebBody, writeWebResponse } from '@ss/core/node';
 import type { NextFunction, Request, Response } from 'express';
 
 export { StreamstraightError } from '@ss/core';
-export type { BodyFormat, StreamstraightErrorCode, TeeOptions, TeeResult, TeeSource, TokenHandlerOptions } from '@ss/core';
+export type {
+  ActiveStreamGrant,
+  ActiveStreamHandlerOptions,
+  BodyFormat,
+  StreamstraightErrorCode,
+  TeeOptions,
+  TeeResult,
+  TeeSource,
+  TokenHandlerOptions,
+} from '@ss/core';
 
 /**
  * Streams `source` to `res` (with backpressure; a client that goes away stops only its own
@@ -57,5 +75,27 @@ export function tokenHandler(options: TokenHandlerOptions<Request>): (req: Reque
   const handle = createTokenHandler(options);
   return (req, res, next) => {
     handle(toWebRequest(req, res, { body: consumedBody(req) }), req).then((response) => writeWebResponse(response, res), next);
+  };
+}
+
+/**
+ * An Express handler for the page's resume requests (`GET /api/chat/:id/stream`, the URL the AI
+ * SDK's transports use): 204 when the chat has no stream to resume, else `{ streamId, token, relayUrl }`.
+ *
+ * @param options - `apiKey`, `activeStream(req, chatId)`, `relayUrl`, `expiresIn`, `cancel`; `param`
+ *   names the route parameter holding the chat id (default `'id'`).
+ * @returns the handler (errors other than `StreamstraightError`s go to `next`).
+ * @example
+ * ```ts
+ * app.get('/api/chat/:id/stream', activeStreamHandler({ apiKey, activeStream: (req, chatId) => chats.get(chatId)?.activeStreamId }))
+ * ```
+ */
+export function activeStreamHandler(
+  options: ActiveStreamHandlerOptions<Request> & { param?: string },
+): (req: Request, res: Response, next: NextFunction) => void {
+  const handle = createActiveStreamHandler(options);
+  const param = options.param ?? 'id';
+  return (req, res, next) => {
+    handle(toWebRequest(req, res), req, String(req.params[param] ?? '')).then((response) => writeWebResponse(response, res), next);
   };
 }

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import expressV4 from 'express-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { streamResponse, tokenHandler } from '../src/index.js';
-import { API_KEY, type AdapterApp, adapterContract, chatRequest, eventLog } from './support/adapter-contract.js';
+import { activeStreamHandler, streamResponse, tokenHandler } from '../src/index.js';
+import { API_KEY, type AdapterApp, activeStreamOptions, adapterContract, chatRequest, eventLog } from './support/adapter-contract.js';
 
 async function startExpress(createApp: typeof express): Promise<AdapterApp> {
   const app = createApp();
@@ -18,6 +18,8 @@ async function startExpress(createApp: typeof express): Promise<AdapterApp> {
   });
   app.post('/token', tokenHandler({ apiKey: API_KEY, authorize }));
   app.post('/token-json', createApp.json(), tokenHandler({ apiKey: API_KEY, authorize }));
+  // A handler per request only because each test chat has its own relay; an app makes one.
+  app.get('/chats/:id/stream', (req, res, next) => activeStreamHandler(activeStreamOptions(String(req.params.id)))(req, res, next));
   app.get('/events', (req, res) => {
     res.json(log.of(String(req.query.id)));
   });

@@ -2,11 +2,28 @@
  * `@ss/hono`: stream an LLM answer to the HTTP response and to the relay at once, from a Hono
  * route; the relay stream completes even when the browser goes away. Named exports only.
  */
-import { type TeeOptions, type TeeSource, type TokenHandlerOptions, createTokenHandler, teeStream } from '@ss/core';
+import {
+  type ActiveStreamHandlerOptions,
+  type TeeOptions,
+  type TeeSource,
+  type TokenHandlerOptions,
+  createActiveStreamHandler,
+  createTokenHandler,
+  teeStream,
+} from '@ss/core';
 import type { Context } from 'hono';
 
 export { StreamstraightError } from '@ss/core';
-export type { BodyFormat, StreamstraightErrorCode, TeeOptions, TeeResult, TeeSource, TokenHandlerOptions } from '@ss/core';
+export type {
+  ActiveStreamGrant,
+  ActiveStreamHandlerOptions,
+  BodyFormat,
+  StreamstraightErrorCode,
+  TeeOptions,
+  TeeResult,
+  TeeSource,
+  TokenHandlerOptions,
+} from '@ss/core';
 
 /** `c.executionCtx` where the runtime has one (Workers, Deno Deploy); Hono's getter throws elsewhere (Node). */
 function executionContextOf(c: Context): { waitUntil(promise: Promise<unknown>): void } | undefined {
@@ -52,4 +69,22 @@ export function streamResponse<T = unknown>(c: Context, source: TeeSource<T>, op
 export function tokenHandler(options: TokenHandlerOptions<Context>): (c: Context) => Promise<Response> {
   const handle = createTokenHandler(options);
   return (c) => handle(c.req.raw, c);
+}
+
+/**
+ * A Hono handler for the page's resume requests (`GET /api/chat/:id/stream`, the URL the AI SDK's
+ * transports use): 204 when the chat has no stream to resume, else `{ streamId, token, relayUrl }`.
+ *
+ * @param options - `apiKey`, `activeStream(c, chatId)`, `relayUrl`, `expiresIn`, `cancel`; `param`
+ *   names the route parameter holding the chat id (default `'id'`).
+ * @returns the handler.
+ * @example
+ * ```ts
+ * app.get('/api/chat/:id/stream', activeStreamHandler({ apiKey, activeStream: (c, chatId) => chats.get(chatId)?.activeStreamId }))
+ * ```
+ */
+export function activeStreamHandler(options: ActiveStreamHandlerOptions<Context> & { param?: string }): (c: Context) => Promise<Response> {
+  const handle = createActiveStreamHandler(options);
+  const param = options.param ?? 'id';
+  return (c) => handle(c.req.raw, c, c.req.param(param) ?? '');
 }

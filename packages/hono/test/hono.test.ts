@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { API_KEY, type AdapterApp, adapterContract, chatRequest, eventLog } from '../../express/test/support/adapter-contract.js';
-import { streamResponse, tokenHandler } from '../src/index.js';
+import { API_KEY, type AdapterApp, activeStreamOptions, adapterContract, chatRequest, eventLog } from '../../express/test/support/adapter-contract.js';
+import { activeStreamHandler, streamResponse, tokenHandler } from '../src/index.js';
 
 function honoApp() {
   const app = new Hono();
@@ -16,6 +16,8 @@ function honoApp() {
   });
   app.post('/token', tokenHandler({ apiKey: API_KEY, authorize: (_c, streamId) => streamId.startsWith('allowed-') }));
   app.get('/events', (c) => c.json(log.of(c.req.query('id') ?? '')));
+  // A handler per request only because each test chat has its own relay; an app makes one.
+  app.get('/chats/:id/stream', (c) => activeStreamHandler(activeStreamOptions(c.req.param('id')))(c));
   return app;
 }
 

@@ -1,6 +1,6 @@
 /**
  * How the tee writes chunks into the HTTP response body: Server-Sent Events (default), plain
- * text, newline-delimited JSON, or your own serializer.
+ * text, newline-delimited JSON, the Vercel AI SDK's UI message stream, or your own serializer.
  */
 import { StreamstraightError } from '../errors.js';
 import type { EndReason } from '../protocol.js';
@@ -29,6 +29,8 @@ export interface BodyEnd {
 export interface BodyFormat<T = unknown> {
   /** The `Content-Type` of the response. */
   contentType: string;
+  /** Extra response headers this format needs (the tee's own and `options.headers` come after). */
+  headers?: Record<string, string>;
   /**
    * Serializes one chunk. `data` is the chunk as the relay stores it (the encoder's output), `seq`
    * its number on the relay. Return `undefined` or `''` to write nothing for this chunk.
@@ -39,9 +41,14 @@ export interface BodyFormat<T = unknown> {
 }
 
 /** The built-in body formats. */
-export type BodyFormatName = 'sse' | 'text' | 'ndjson';
+export type BodyFormatName = 'sse' | 'text' | 'ndjson' | 'ui-message-stream';
 
 const LINE_BREAK = /\r\n|\r|\n/;
+
+/** One SSE event carrying `data` (split over `data:` lines where it has line breaks), with `id: <seq>`. */
+function sseEvent(seq: number, data: string): string {
+  return `id: ${seq}\ndata: ${data.split(LINE_BREAK).join('\ndata: ')}\n\n`;
+}
 
 /**
  * Server-Sent Events: one event per chunk, `id:` = the chunk's seq on the relay (so a page can
@@ -50,8 +57,22 @@ const LINE_BREAK = /\r\n|\r|\n/;
  */
 export const SSE_FORMAT: BodyFormat = {
   contentType: 'text/event-stream; charset=utf-8',
-  chunk: (_chunk, seq, data) => `id: ${seq}\ndata: ${data.split(LINE_BREAK).join('\ndata: ')}\n\n`,
+  chunk: (_chunk, seq, data) => sseEvent(seq, data),
   end: (end) => `event: end\ndata: ${JSON.stringify(end)}\n\n`,
+};
+
+/**
+ * The Vercel AI SDK's UI message stream (what `result.toUIMessageStreamResponse()` sends and `useChat`'s
+ * transports parse): one SSE event per chunk with `data:` = the chunk's JSON and `id:` = its seq on
+ * the relay (so a client can continue from the relay at `id + 1`), then `data: [DONE]`, with the AI
+ * SDK's response headers. Pass `result.toUIMessageStream()` as the source; the relay stores each
+ * chunk as its JSON, so readers of the relay get the same UI message chunks.
+ */
+export const UI_MESSAGE_STREAM_FORMAT: BodyFormat = {
+  contentType: 'text/event-stream',
+  headers: { 'cache-control': 'no-cache', 'x-vercel-ai-ui-message-stream': 'v1', 'x-accel-buffering': 'no' },
+  chunk: (_chunk, seq, data) => sseEvent(seq, data),
+  end: () => 'data: [DONE]\n\n',
 };
 
 /** Plain text: the text of each chunk (strings, and AI SDK `text-delta` parts); other chunks write nothing. */
@@ -79,8 +100,9 @@ export function resolveBodyFormat<T>(format: BodyFormatName | BodyFormat<T> | un
   if (format === undefined || format === 'sse') return SSE_FORMAT as BodyFormat<T>;
   if (format === 'text') return TEXT_FORMAT as BodyFormat<T>;
   if (format === 'ndjson') return NDJSON_FORMAT as BodyFormat<T>;
+  if (format === 'ui-message-stream') return UI_MESSAGE_STREAM_FORMAT as BodyFormat<T>;
   if (typeof format === 'object' && format !== null && typeof format.chunk === 'function' && typeof format.contentType === 'string') {
     return format;
   }
-  throw new StreamstraightError('BAD_REQUEST', `format must be 'sse', 'text', 'ndjson' or { contentType, chunk(), end?() }, got ${JSON.stringify(format)}.`);
+  throw new StreamstraightError('BAD_REQUEST', `format must be 'sse', 'text', 'ndjson', 'ui-message-stream' or { contentType, chunk(), end?() }, got ${JSON.stringify(format)}.`);
 }

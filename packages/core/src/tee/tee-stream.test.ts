@@ -164,7 +164,8 @@ describe('teeStream', () => {
   it("a reader's cancel through the relay stops the source; the relay stream ends cancelled", async () => {
     const relay = await stubRelay();
     const source = tokens(100_000, 5);
-    const tee = teeStream(source, options(relay));
+    const onCancel = vi.fn();
+    const tee = teeStream(source, options(relay, { onCancel }));
     const body = new Response(tee.body).text();
     await vi.waitUntil(() => (relay.streams.get(tee.streamId)?.chunks.length ?? 0) > 10, { timeout: 10_000 });
     relay.cancel(tee.streamId);
@@ -173,6 +174,22 @@ describe('teeStream', () => {
     expect(source.progress.finalized).toBe(true);
     expect(result.cancelled).toBe(true);
     expect(relay.streams.get(tee.streamId)?.end?.reason).toBe('cancelled');
+    // onCancel is how an app aborts its model call (streamText's abortSignal): once, with the code.
+    expect(onCancel).toHaveBeenCalledTimes(1);
+    expect(onCancel.mock.calls[0]?.[0]).toMatchObject({ code: 'STREAM_CANCELLED' });
+  });
+
+  it("the app's own signal does not call onCancel (it is for a reader's cancel)", async () => {
+    const relay = await stubRelay();
+    const controller = new AbortController();
+    const onCancel = vi.fn();
+    const tee = teeStream(tokens(100_000, 5), options(relay, { signal: controller.signal, onCancel }));
+    const body = new Response(tee.body).text();
+    await vi.waitUntil(() => (relay.streams.get(tee.streamId)?.chunks.length ?? 0) > 10, { timeout: 10_000 });
+    controller.abort();
+    expect((await tee.done).cancelled).toBe(true);
+    await body;
+    expect(onCancel).not.toHaveBeenCalled();
   });
 
   it('cuts the response of a client that does not read beyond responseBufferBytes; the relay is unaffected', async () => {
@@ -290,6 +307,33 @@ describe('teeStream', () => {
     expect(own.headers['content-type']).toBe('text/x-custom');
     expect(await new Response(own.body).text()).toBe('0:a;1:b;end@1');
     await Promise.all([text.done, ndjson.done, own.done]);
+  });
+
+  it("writes the AI SDK's UI message stream: id = seq, data = the chunk's JSON, then [DONE], with its headers", async () => {
+    const relay = await stubRelay();
+    const parts = [
+      { type: 'start', messageId: 'm1' },
+      { type: 'text-start', id: 't' },
+      { type: 'text-delta', id: 't', delta: 'line one\nline two' },
+      { type: 'text-end', id: 't' },
+      { type: 'finish' },
+    ];
+    const tee = teeStream(parts, options(relay, { format: 'ui-message-stream', headers: { 'x-extra': '1' } }));
+    expect(tee.headers).toMatchObject({
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      'x-vercel-ai-ui-message-stream': 'v1',
+      'x-accel-buffering': 'no',
+      'x-stream-id': tee.streamId,
+      'x-extra': '1',
+    });
+    const text = await new Response(tee.body).text();
+    // The JSON of a chunk never holds a raw line break, so each event is exactly one data line.
+    expect(text).toBe(
+      `${parts.map((part, seq) => `id: ${seq}\ndata: ${JSON.stringify(part)}\n\n`).join('')}data: [DONE]\n\n`,
+    );
+    await tee.done;
+    expect(relay.streams.get(tee.streamId)?.chunks).toEqual(parts.map((part) => JSON.stringify(part)));
   });
 
   it('reads an AI SDK–style result through its textStream, and accepts ReadableStreams', async () => {

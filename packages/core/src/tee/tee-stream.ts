@@ -44,7 +44,10 @@ export interface TeeOptions<T = unknown> extends Omit<StreamstraightServerOption
   encoder?: ChunkEncoder<T>;
   /** Replace a stream with the same id instead of failing the relay branch with `STREAM_EXISTS`. Default false. */
   overwriteExistingStream?: boolean;
-  /** The body format: `'sse'` (default), `'text'`, `'ndjson'`, or a custom {@link BodyFormat}. */
+  /**
+   * The body format: `'sse'` (default), `'text'`, `'ndjson'`, `'ui-message-stream'` (the Vercel AI SDK's
+   * UI message stream: pass `result.toUIMessageStream()` as the source), or a custom {@link BodyFormat}.
+   */
   format?: BodyFormatName | BodyFormat<T>;
   /**
    * Stops reading the source on purpose (the relay stream then ends `cancelled`). A client disconnect
@@ -57,6 +60,12 @@ export interface TeeOptions<T = unknown> extends Omit<StreamstraightServerOption
   onFinish?: (result: TeeResult<T>) => unknown;
   /** Called when the source fails (`PRODUCER_ERROR`) and when the relay branch fails (its code). */
   onError?: (error: StreamstraightError) => unknown;
+  /**
+   * Called once when a reader cancels the stream through the relay (the tee then stops reading the
+   * source and the stream ends `cancelled`). Abort your model call here, for example the
+   * `AbortController` whose signal you gave `streamText({ abortSignal })`.
+   */
+  onCancel?: (reason: StreamstraightError) => unknown;
   /** Most unacknowledged chunks the relay branch holds. Default {@link DEFAULT_RELAY_BUFFER_CHUNKS}. */
   relayBufferChunks?: number;
   /** Most unacknowledged bytes the relay branch holds. Default {@link DEFAULT_RELAY_BUFFER_BYTES}. */
@@ -206,11 +215,16 @@ export function teeStream<T = unknown>(source: TeeSource<T>, options: TeeOptions
     stopRequested = true;
     wake?.();
   };
+  const cancelledByReader = (): void => {
+    const logCancelFailure = (error: unknown) => console.error('[streamstraight] teeStream onCancel threw:', error);
+    void callSafely(options.onCancel, StreamstraightError.from(writer.signal.reason, 'STREAM_CANCELLED'), logCancelFailure);
+    stop();
+  };
 
   const pump = async (): Promise<TeeResult<T>> => {
     await Promise.resolve(); // start after teeStream() returned
     options.signal?.addEventListener('abort', stop, { once: true });
-    writer.signal.addEventListener('abort', stop, { once: true });
+    writer.signal.addEventListener('abort', cancelledByReader, { once: true });
     if (options.signal?.aborted) stop();
     try {
       for (;;) {
@@ -259,7 +273,7 @@ export function teeStream<T = unknown>(source: TeeSource<T>, options: TeeOptions
       }
     } finally {
       options.signal?.removeEventListener('abort', stop);
-      writer.signal.removeEventListener('abort', stop);
+      writer.signal.removeEventListener('abort', cancelledByReader);
     }
     result.cancelled = stopRequested;
 
@@ -297,6 +311,7 @@ export function teeStream<T = unknown>(source: TeeSource<T>, options: TeeOptions
     'x-accel-buffering': 'no',
     [STREAM_ID_HEADER]: streamId,
     'access-control-expose-headers': STREAM_ID_HEADER,
+    ...format.headers,
     ...options.headers,
   };
   return { streamId, body: response.body, headers, done };

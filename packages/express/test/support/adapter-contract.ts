@@ -9,10 +9,12 @@
 //   GET  /chat?relay=<url>&id=<streamId>&count&size&pauseEvery&throwAt   → streamResponse(...)
 //   POST /token                                                          → tokenHandler (ids starting "allowed-")
 //   GET  /events?id=<streamId>                                           → what onFinish / onError reported
+//   GET  /chats/:id/stream[?streamId=]                                   → activeStreamHandler (the chat's stream
+//                                                                          is the last GET /chat with chat=<id>)
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { streamstraightClient } from '@ss/client';
-import { type TeeOptions, type TeeResult, mintClientToken, verifyClientToken } from '@ss/core';
+import { type ActiveStreamHandlerOptions, type TeeOptions, type TeeResult, mintClientToken, verifyClientToken } from '@ss/core';
 import { type Relay, type StreamStore, createRelay, memoryStore } from '@ss/relay';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../../../relay/test/support/tcp-proxy.js';
@@ -30,6 +32,15 @@ export interface AdapterApp {
   close(): Promise<void>;
 }
 
+/** Each chat's active stream and the relay it went to, set by GET /chat?chat=<chatId> (in-process apps). */
+export const activeChats = new Map<string, { streamId: string; relay: string | undefined }>();
+
+/** The options of the test apps' activeStreamHandler for a request about `chatId` (its relay is the chat's). */
+export function activeStreamOptions(chatId: string): ActiveStreamHandlerOptions<unknown> {
+  const relay = activeChats.get(chatId)?.relay;
+  return { apiKey: API_KEY, ...(relay ? { baseUrl: relay } : {}), activeStream: (_request, id) => activeChats.get(id)?.streamId };
+}
+
 /** The text of chunk `index`: `t<index> ` plus `size` bytes of padding. */
 export const chunkText = (index: number, size = 0): string => `t${index} ${'x'.repeat(size)}`;
 
@@ -39,6 +50,8 @@ export const chunkText = (index: number, size = 0): string => `t${index} ${'x'.r
  */
 export function chatRequest(query: URLSearchParams, record: (event: AppEvent) => void): { source: AsyncIterable<string>; options: TeeOptions<string> } {
   const streamId = query.get('id') ?? 'missing-id';
+  const chatId = query.get('chat');
+  if (chatId !== null) activeChats.set(chatId, { streamId, relay: query.get('relay') ?? undefined });
   const count = Number(query.get('count') ?? 2_000);
   const size = Number(query.get('size') ?? 0);
   const pauseEvery = Number(query.get('pauseEvery') ?? 20);
@@ -229,7 +242,7 @@ export function adapterContract(name: string, start: () => Promise<AdapterApp>):
       return { relay, url, port };
     }
 
-    const chatUrl = (relayUrl: string, streamId: string, query: Record<string, number> = {}) =>
+    const chatUrl = (relayUrl: string, streamId: string, query: Record<string, number | string> = {}) =>
       `${app.url}/chat?${new URLSearchParams({ relay: relayUrl, id: streamId, ...Object.fromEntries(Object.entries(query).map(([key, value]) => [key, String(value)])) })}`;
 
     async function eventsOf(streamId: string): Promise<AppEvent[]> {
@@ -394,6 +407,59 @@ export function adapterContract(name: string, start: () => Promise<AdapterApp>):
         const payload = (await response.json()) as { error: { code: string; message: string } };
         expect(payload.error.message, body).toMatch(/Malformed token request/);
       }
+    });
+    const activeStreamUrl = (chatId: string, streamId?: string) =>
+      `${app.url}/chats/${encodeURIComponent(chatId)}/stream${streamId === undefined ? '' : `?streamId=${encodeURIComponent(streamId)}`}`;
+
+    it('activeStreamHandler: 204 for a chat with no active stream', async () => {
+      const response = await fetch(activeStreamUrl(nextId('no-chat')));
+      expect(response.status).toBe(204);
+      expect(await response.text()).toBe('');
+    });
+
+    it("activeStreamHandler: an open stream answers { streamId, token, relayUrl } and the token reads it from the relay", async () => {
+      const { url } = await startRelay();
+      const chatId = nextId('chat');
+      const streamId = nextId('answer');
+      const client = await openSse(chatUrl(url, streamId, { chat: chatId, count: 400, pauseEvery: 5 }));
+      await client.waitForEvents(5);
+      // The relay may not have opened the stream the instant the first bytes reach the client.
+      const response = await waitFor(() => fetch(activeStreamUrl(chatId)), (answer) => answer.status === 200, 'an active-stream grant');
+      const grant = (await response.json()) as { streamId: string; token: string; relayUrl: string };
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(grant).toMatchObject({ streamId, relayUrl: url });
+      expect((await verifyClientToken(grant.token, { apiKeys: [API_KEY] })).streamIds).toEqual([streamId]);
+      const reader = streamstraightClient<string>({ baseUrl: grant.relayUrl, token: grant.token, retries: 0 }, { streamId });
+      const data: string[] = [];
+      for await (const chunk of reader) data.push(chunk);
+      expect(data).toEqual(expectedTexts(400));
+      await client.finished;
+    });
+
+    it('activeStreamHandler: an ended stream is 204 on page load, but still granted when asked for by id (the tail of a broken response)', async () => {
+      const { url } = await startRelay();
+      const chatId = nextId('chat');
+      const streamId = nextId('answer');
+      await (await fetch(chatUrl(url, streamId, { chat: chatId, count: 3 }))).text();
+      expect((await finishOf(streamId)).finish.relay).toBe('ok');
+      expect((await fetch(activeStreamUrl(chatId))).status).toBe(204);
+      const byId = await fetch(activeStreamUrl(chatId, streamId));
+      expect(byId.status).toBe(200);
+      expect(((await byId.json()) as { streamId: string }).streamId).toBe(streamId);
+    });
+
+    it("activeStreamHandler: another stream than the chat's active one is 403; a malformed id is 400", async () => {
+      const { url } = await startRelay();
+      const chatId = nextId('chat');
+      const streamId = nextId('answer');
+      await (await fetch(chatUrl(url, streamId, { chat: chatId, count: 3 }))).text();
+      const other = await fetch(activeStreamUrl(chatId, nextId('someone-elses')));
+      expect(other.status).toBe(403);
+      expect(((await other.json()) as { error: { code: string } }).error.code).toBe('FORBIDDEN');
+      const malformed = await fetch(activeStreamUrl(chatId, 'bad id'));
+      expect(malformed.status).toBe(400);
+      expect(((await malformed.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'INVALID_STREAM_ID' });
+      await finishOf(streamId);
     });
   });
 }
