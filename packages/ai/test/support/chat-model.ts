@@ -1,7 +1,7 @@
 // A deterministic language model for the tests (the AI SDK's own MockLanguageModelV4): an answer of
 // `words` text deltas at `delayMs` each, then a call of the `weather` tool, whose result streamText
 // adds. It records each call's abort signal, so a test can see the model call aborted.
-import { jsonSchema, simulateReadableStream, type ToolSet, tool } from 'ai';
+import { jsonSchema, type LanguageModel, simulateReadableStream, type ToolSet, tool } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 
 export interface ChatModelOptions {
@@ -14,8 +14,16 @@ export interface ChatModelOptions {
 /** The text the model answers, for comparisons. */
 export const answerText = (words: number) => Array.from({ length: words }, (_, index) => `word${index} `).join('');
 
+/** The model, its tools, and the abort signal of each call it got. */
+export interface ChatModel {
+  model: LanguageModel;
+  tools: ToolSet;
+  signals: AbortSignal[];
+  words: number;
+}
+
 /** The model and what it saw. */
-export function chatModel(options: ChatModelOptions = {}) {
+export function chatModel(options: ChatModelOptions = {}): ChatModel {
   const words = options.words ?? 60;
   const signals: AbortSignal[] = [];
   const model = new MockLanguageModelV4({
