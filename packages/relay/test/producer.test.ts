@@ -310,6 +310,24 @@ describe('producer → relay', () => {
     expect(await relay.store.info('taken')).toMatchObject({ status: 'ended', lastSeq: 0, endReason: 'completed' });
   });
 
+  it('writer.opened resolves once the relay holds the stream, and rejects with STREAM_EXISTS for an id in use', async () => {
+    const { relay, url } = await startRelay();
+    const first = await producer({ apiKey: API_KEY, baseUrl: url }, { streamId: 'claimed', encoder: (chunk: string) => chunk });
+    const writer = first.streamWriter<string>();
+    await writer.opened; // no chunk sent yet: the open alone was acknowledged
+    expect(await relay.store.info('claimed')).toEqual({ streamId: 'claimed', status: 'open', lastSeq: -1 });
+
+    const second = await producer({ apiKey: API_KEY, baseUrl: url }, { streamId: 'claimed' });
+    const refused = second.streamWriter();
+    expect((await caught(refused.opened)).code).toBe('STREAM_EXISTS');
+    expect(refused.closed).toBe(true);
+
+    await writer.send('mine');
+    await writer.close();
+    expect(await relay.store.read('claimed', 0, 10)).toEqual(['mine']);
+    await writer.opened; // stays resolved
+  });
+
   it('stops the source and ends with cancelled when a reader cancels; server.signal aborts', async () => {
     const { relay, url } = await startRelay();
     const server = await producer({ apiKey: API_KEY, baseUrl: url }, { streamId: 'to-cancel' });

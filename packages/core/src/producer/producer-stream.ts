@@ -131,6 +131,14 @@ export class ProducerStream implements MuxStream {
   private resolveClose: (() => void) | undefined;
   private rejectClose: ((error: unknown) => void) | undefined;
   private stopListener: (() => void) | undefined;
+  private resolveOpened: (() => void) | undefined;
+  private rejectOpened: ((error: unknown) => void) | undefined;
+  /**
+   * Resolves once the relay acknowledged the stream's open (it then holds the stream: readers and
+   * status requests anywhere see it); rejects with the stream's failure if it fails before that
+   * (`STREAM_EXISTS`, `UNAUTHORIZED`, `RELAY_UNAVAILABLE`…). Never an unhandled rejection.
+   */
+  readonly whenOpened: Promise<void>;
 
   /**
    * Registers the stream on the connection and opens it (now, or on connect).
@@ -142,6 +150,11 @@ export class ProducerStream implements MuxStream {
     this.settings = settings;
     this.streamId = settings.streamId;
     this.window = new AckWindow(settings.windowSize, settings.windowBytes);
+    this.whenOpened = new Promise<void>((resolve, reject) => {
+      this.resolveOpened = resolve;
+      this.rejectOpened = reject;
+    });
+    this.whenOpened.catch(() => {});
     try {
       connection.register(this);
     } catch (error) {
@@ -319,6 +332,7 @@ export class ProducerStream implements MuxStream {
     for (const waiter of waiters) waiter.reject(error);
     // When close() was not called yet, it returns a rejected promise made then.
     this.rejectClose?.(error);
+    this.rejectOpened?.(error); // no effect once opened
     if (relayMayHoldItOpen) {
       // Best effort: tell readers the stream is over instead of leaving it to the inactivity timeout.
       this.connection.socket.emit('mux:end', { streamId: this.streamId, reason: 'producer-error', lastSeq: this.window.ackedSeq }, () => {});
@@ -397,6 +411,7 @@ export class ProducerStream implements MuxStream {
       return;
     }
     this.opened = true;
+    this.resolveOpened?.();
     if (info.status === 'ended') {
       if ((this.endSentReason !== undefined && info.endReason === this.endSentReason) || (this.cancelled && info.endReason === 'cancelled')) {
         // Our end (or the reader's cancel) reached the relay before the connection dropped.

@@ -41,6 +41,21 @@ export class StreamWriter<T = unknown> implements AsyncDisposable {
     return this.#stream.signal;
   }
 
+  /**
+   * Resolves once the relay acknowledged the stream's open: from then on, status requests and
+   * readers on any relay node see the stream. Rejects with the stream's failure when it fails
+   * before that (`STREAM_EXISTS` for an id in use, `UNAUTHORIZED`, `RELAY_UNAVAILABLE`…). Awaiting
+   * it is optional: `send()` never waits for the open (it is pipelined with the first chunks).
+   * @example
+   * ```ts
+   * const writer = server.streamWriter()
+   * await writer.opened // the stream id is ours; now start the expensive work
+   * ```
+   */
+  get opened(): Promise<void> {
+    return this.#stream.whenOpened;
+  }
+
   /** Whether the stream ended or failed. */
   get closed(): boolean {
     return this.#stream.settled;
