@@ -122,6 +122,21 @@ export const resumableStreamCases: CompatCase[] = [
     },
   },
   {
+    name: 'resumableStream called twice at the same instant with a new id: makeStream runs once, both callers get the whole text',
+    async run({ context }) {
+      const id = uniqueId('race');
+      const sources = [controlledSource(), controlledSource()];
+      const streams = await Promise.all(sources.map((source) => context.resumableStream(id, source.makeStream)));
+      const readers = streams.map((stream) => collect(stream as ReadableStream<string>));
+      const producer = sources.find((source) => source.calls === 1);
+      expect(sources.map((source) => source.calls).sort()).toEqual([0, 1]);
+      producer?.push('only ');
+      producer?.push('once');
+      producer?.end();
+      for (const reader of readers) expect(await reader.done).toEqual({ text: 'only once', error: undefined });
+    },
+  },
+  {
     name: 'resumableStream with skipCharacters resumes from that character',
     async run({ context }) {
       const id = uniqueId('idem-skip');
