@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, createLogger, isLogLevel } from './logger.js';
 import { createRelay } from './relay.js';
+import { type RelayLimits, limitArgOptions, limitUsage, limitsFromArgs } from './relay-limits.js';
 import { parseDuration } from './parse-duration.js';
 import { parseClusterNodes } from './store/redis-cluster-nodes.js';
 import { type RedisStoreOptions, redisStore } from './store/redis-store.js';
@@ -44,6 +45,9 @@ Options:
   --shutdown-timeout <d>     exit with code 1 if shutting down takes longer (default 10s, env SS_SHUTDOWN_TIMEOUT)
   -v, --version              print the version
   -h, --help                 show this help
+
+Limits (see the README's "Limits"; 0 turns a count or rate limit off):
+${limitUsage()}
 
 Durations: 500ms, 30s, 10m, 1h (a bare number is seconds).`;
 
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
     'shutdown-timeout': { type: 'string' },
     version: { type: 'boolean', short: 'v' },
     help: { type: 'boolean', short: 'h' },
+    ...limitArgOptions(),
   } as const;
   try {
     parsed = parseArgs({ options, strict: true });
@@ -198,6 +203,12 @@ async function main(): Promise<void> {
     storeName = redis.name;
   }
 
+  let limits: Partial<RelayLimits> = {};
+  try {
+    limits = limitsFromArgs(values, process.env);
+  } catch (error) {
+    fail((error as Error).message);
+  }
   const relay = createRelay({
     apiKeys,
     store,
@@ -212,6 +223,7 @@ async function main(): Promise<void> {
     metricsPort,
     metricsHost,
     log,
+    limits,
   });
   try {
     const { url, metricsUrl } = await relay.listen(port, host);

@@ -1,4 +1,5 @@
 import { StreamstraightError } from '@ss/core/protocol';
+import { parseDuration } from './parse-duration.js';
 
 /**
  * Every bound the relay keeps on what one client may cost it. Each has a safe default, a CLI
@@ -7,11 +8,22 @@ import { StreamstraightError } from '@ss/core/protocol';
 export interface RelayLimits {
   /** Streams one reader connection may read at once. Past it: `QUOTA_EXCEEDED`. */
   maxSubscriptionsPerConnection: number;
+  /**
+   * Bytes queued for one reader connection (the relay's buffers and its transport's) past which it
+   * is dropped with `SLOW_READER`. A live reader whose queue passes half of it, or a frame larger
+   * than a quarter of it, moves to reads paced by its drain; catch-up reads go on only while the
+   * queue is under a quarter of it. Keep it at least 4 × `maxChunkBytes`.
+   */
+  maxQueuedBytesPerReader: number;
+  /** A reader with bytes queued and no progress for this long is dropped with `SLOW_READER`. */
+  slowReaderTimeoutMs: number;
 }
 
 /** The defaults of {@link RelayLimits}. */
 export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxSubscriptionsPerConnection: 100,
+  maxQueuedBytesPerReader: 4 * 1024 * 1024,
+  slowReaderTimeoutMs: 10_000,
 });
 
 /**
@@ -30,4 +42,56 @@ export function resolveLimits(limits: Partial<RelayLimits> = {}): RelayLimits {
     resolved[name] = value;
   }
   return resolved;
+}
+
+/** How a limit is written on the command line. */
+type LimitKind = 'count' | 'bytes' | 'duration';
+
+/** The CLI flag of each limit (`--max-queued-bytes-per-reader 4194304`, `--slow-reader-timeout 10s`). */
+export const LIMIT_FLAGS: Readonly<Record<keyof RelayLimits, { flag: string; kind: LimitKind; help: string }>> = Object.freeze({
+  maxSubscriptionsPerConnection: { flag: 'max-subscriptions-per-connection', kind: 'count', help: 'streams one reader connection may read at once' },
+  maxQueuedBytesPerReader: { flag: 'max-queued-bytes-per-reader', kind: 'bytes', help: 'bytes queued for one reader before it is dropped (SLOW_READER)' },
+  slowReaderTimeoutMs: { flag: 'slow-reader-timeout', kind: 'duration', help: 'drop a reader whose queue made no progress for this long' },
+});
+
+/** `parseArgs` options for every limit flag. */
+export function limitArgOptions(): Record<string, { type: 'string' }> {
+  return Object.fromEntries(Object.values(LIMIT_FLAGS).map(({ flag }) => [flag, { type: 'string' as const }]));
+}
+
+/** The `--help` lines of the limit flags. */
+export function limitUsage(): string {
+  return Object.entries(LIMIT_FLAGS)
+    .map(([name, { flag, kind, help }]) => {
+      const value = DEFAULT_RELAY_LIMITS[name as keyof RelayLimits];
+      const shown = kind === 'duration' ? `${value / 1000}s` : String(value);
+      return `  --${`${flag} <${kind === 'duration' ? 'd' : 'n'}>`.padEnd(25)}${help}\n${' '.repeat(29)}(default ${shown}, env ${limitEnvName(flag)})`;
+    })
+    .join('\n');
+}
+
+/** The environment variable of a limit flag: `--slow-reader-timeout` → `SS_SLOW_READER_TIMEOUT`. */
+export function limitEnvName(flag: string): string {
+  return `SS_${flag.toUpperCase().replaceAll('-', '_')}`;
+}
+
+/**
+ * Reads the limit flags `parseArgs` found, and their environment variables (a flag wins).
+ * @param values - `parseArgs(...).values`.
+ * @param env - the environment (`process.env`).
+ * @returns the limits given (the others keep their defaults).
+ * @throws a `StreamstraightError` (`BAD_REQUEST`) naming the flag when a value does not parse.
+ */
+export function limitsFromArgs(values: Record<string, unknown>, env: Record<string, string | undefined> = {}): Partial<RelayLimits> {
+  const limits: Partial<RelayLimits> = {};
+  for (const [name, { flag, kind }] of Object.entries(LIMIT_FLAGS) as Array<[keyof RelayLimits, (typeof LIMIT_FLAGS)[keyof RelayLimits]]>) {
+    const raw = values[flag] ?? (env[limitEnvName(flag)] || undefined);
+    if (typeof raw !== 'string') continue;
+    const value = kind === 'duration' ? parseDuration(raw) : Number(raw);
+    if (value === undefined || !Number.isInteger(value) || value < 0) {
+      throw new StreamstraightError('BAD_REQUEST', `--${flag} must be ${kind === 'duration' ? 'a duration like 30s or 10m' : 'an integer >= 0'}, got "${raw}".`);
+    }
+    limits[name] = value;
+  }
+  return limits;
 }

@@ -12,6 +12,7 @@ import { coalesceWrites } from './internal/coalesce-writes.js';
 import { startConsumerSession } from './internal/consumer-session.js';
 import { type ProducerHandle, startProducerSession } from './internal/producer-session.js';
 import { type RelayLimits, resolveLimits } from './relay-limits.js';
+import { ReaderBudgets } from './internal/reader-budget.js';
 import { RelayMetrics } from './internal/relay-metrics.js';
 import type { RelayServer } from './internal/relay-socket.js';
 import { StreamHub } from './internal/stream-hub.js';
@@ -134,7 +135,8 @@ export function createRelay(options: RelayOptions): Relay {
     serveClient: false,
   });
   const producers = new Map<string, ProducerHandle>();
-  const hub = new StreamHub(io, store, throttledLog);
+  const readerBudgets = new ReaderBudgets({ maxQueuedBytes: limits.maxQueuedBytesPerReader, stallTimeoutMs: limits.slowReaderTimeoutMs }, metrics);
+  const hub = new StreamHub(io, store, throttledLog, limits.maxQueuedBytesPerReader, () => metrics.readersPaced.inc());
   const producerContext = {
     store,
     deploymentId: options.deploymentId ?? `${hostname()}-${process.pid}`,
@@ -146,7 +148,7 @@ export function createRelay(options: RelayOptions): Relay {
     metrics,
   };
   const clockToleranceSeconds = options.clockToleranceSeconds ?? 5;
-  const consumerContext = { store, hub, producers, log: log.child({ component: 'reader' }), throttledLog, metrics, clockToleranceSeconds, limits };
+  const consumerContext = { store, hub, producers, log: log.child({ component: 'reader' }), throttledLog, metrics, clockToleranceSeconds, limits, readerBudgets };
 
   io.use(authenticate({ apiKeys: options.apiKeys, checkApiKey, clockToleranceSeconds, throttledLog }));
   io.on('connection', (socket) => {
@@ -189,6 +191,7 @@ export function createRelay(options: RelayOptions): Relay {
         log.info({ connections: io.engine.clientsCount }, 'relay closing: disconnecting every client');
         // io.close() disconnects every socket and closes the HTTP server.
         await new Promise<void>((resolve) => io.close(() => resolve()));
+        readerBudgets.close();
         try {
           await store.close();
         } catch (error) {

@@ -33,6 +33,10 @@ const RETRYABLE: ReadonlySet<StreamstraightErrorCode> = new Set([
   'CLOSED',
   'TIMEOUT',
   'LEASE_LOST',
+  // The relay dropped this reader for not reading fast enough: reconnect and resume from lastSeq.
+  'SLOW_READER',
+  // Too many connections or failed handshakes from here for now: retry after `retryInMs`.
+  'RATE_LIMITED',
 ]);
 
 /**

@@ -6,6 +6,8 @@ import { type Reporting, replyTo, toErrorPayload } from './reply.js';
 import type { ClientTokenClaims, RelaySocket } from './relay-socket.js';
 import type { StreamHub } from './stream-hub.js';
 import type { RelayLimits } from '../relay-limits.js';
+import type { ReaderBudgets } from './reader-budget.js';
+import { watchSocketReader } from './socket-reader-budget.js';
 
 /** What a consumer session needs from the relay. */
 export interface ConsumerSessionContext extends Reporting {
@@ -14,6 +16,8 @@ export interface ConsumerSessionContext extends Reporting {
   producers: Map<string, ProducerHandle>;
   clockToleranceSeconds: number;
   limits: Pick<RelayLimits, 'maxSubscriptionsPerConnection'>;
+  /** Backpressure: every reader connection gets a budget of these. */
+  readerBudgets: ReaderBudgets;
 }
 
 const CONSUMER_EVENTS = new Set(['consumer:subscribe', 'consumer:unsubscribe', 'consumer:cancel']);
@@ -42,6 +46,15 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
    */
   const subscriptions = new Map<string, { run: number; stop: (() => void) | undefined }>();
   let runs = 0;
+
+  // Backpressure: a reader that falls behind moves to paced reads; one that stops reading is dropped.
+  const budget = watchSocketReader(socket, context.readerBudgets, (reason, queuedBytes) => {
+    context.throttledLog.write('warn', `slow-reader:${reason}`, { reason, queuedBytes }, 'dropped a slow reader (SLOW_READER)');
+  });
+  socket.data.readerBudget = budget;
+  budget.onBehind(() => {
+    for (const streamId of subscriptions.keys()) context.hub.fallBehind(socket, streamId);
+  });
 
   /** Refuses a subscription to one more stream past the cap; re-subscribing to a held stream is always allowed. */
   const checkCap = (streamId: string) => {

@@ -37,6 +37,20 @@ export class RelayMetrics {
     registers: [this.registry],
   });
 
+  readonly readerQueuedBytes = new Histogram({
+    name: 'ss_relay_reader_queued_bytes',
+    help: 'Bytes queued for each reader connection (our buffers and the transport\'s), sampled about once a second per reader.',
+    buckets: [0, 1024, 16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024, 16 * 1024 * 1024],
+    registers: [this.registry],
+  });
+  readonly readersPaced = new Counter({
+    name: 'ss_relay_readers_paced_total',
+    help: 'Times a live reader fell behind (its queue passed half of maxQueuedBytesPerReader, or a frame was too large to broadcast) and was moved to reads paced by its drain.',
+    registers: [this.registry],
+  });
+  /** Sum of every reader's queued bytes at the last sample; read by the gauge at scrape time. */
+  queuedBytesTotal = 0;
+
   /**
    * @param gauges - live values read at scrape time: connections by role and streams with readers.
    */
@@ -58,6 +72,15 @@ export class RelayMetrics {
       registers: [this.registry],
       collect() {
         this.set(gauges.streamsWithReaders());
+      },
+    });
+    const metrics = this;
+    new Gauge({
+      name: 'ss_relay_readers_queued_bytes',
+      help: 'Bytes queued for all reader connections together, at the last sample.',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.queuedBytesTotal);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'ss_relay_' });

@@ -5,6 +5,8 @@ import type { ThrottledLog } from './throttled-log.js';
 
 /** Chunks per catch-up read and per `stream:chunks` frame sent to a catching-up reader. */
 const CATCH_UP_BATCH = 1024;
+/** Largest catch-up frame, in characters of chunk data (one chunk may be larger), without a reader budget. */
+const CATCH_UP_FRAME_CHARACTERS = 256 * 1024;
 
 type ConsumerSocket = RelaySocket;
 
@@ -47,11 +49,26 @@ export class StreamHub {
   /** Catch-up reads in flight, by stream, seq and size: readers starting together share one store read. */
   private readonly reads = new Map<string, Promise<string[]>>();
 
+  /**
+   * @param io - the Socket.IO server (rooms).
+   * @param store - where chunks are read from.
+   * @param throttledLog - for store failures.
+   * @param readerBudgetBytes - each reader's `maxQueuedBytesPerReader`: a live frame larger than a quarter of it is not broadcast (every reader reads it from the store, paced), and catch-up frames are at most a sixteenth of it.
+   * @param onPaced - told each time a reader moves to paced reads.
+   */
   constructor(
     private readonly io: RelayServer,
     private readonly store: StreamStore,
     private readonly throttledLog?: ThrottledLog,
-  ) {}
+    readerBudgetBytes?: number,
+    private readonly onPaced?: () => void,
+  ) {
+    this.maxBroadcastCharacters = readerBudgetBytes === undefined ? undefined : readerBudgetBytes / 4;
+    this.catchUpFrameCharacters = readerBudgetBytes === undefined ? CATCH_UP_FRAME_CHARACTERS : Math.min(CATCH_UP_FRAME_CHARACTERS, readerBudgetBytes / 16);
+  }
+
+  private readonly maxBroadcastCharacters: number | undefined;
+  private readonly catchUpFrameCharacters: number;
 
   /** Number of streams with readers on this node. */
   get size(): number {
@@ -124,8 +141,19 @@ export class StreamHub {
   }
 
   private async catchUp(stream: HubStream, subscription: Subscription): Promise<void> {
+    const budget = subscription.socket.data.readerBudget;
     try {
-      while (subscription.state === 'catching-up' && subscription.nextSeq < stream.tail) {
+      while (subscription.state === 'catching-up') {
+        // Paced by the reader's drain: the next read waits until its queue has room, so a reader
+        // that does not read holds at most its budget, never the stream read ahead.
+        if (budget && !budget.hasRoom) {
+          if (!(await budget.waitForRoom())) {
+            this.remove(stream, subscription);
+            return;
+          }
+          continue;
+        }
+        if (subscription.nextSeq >= stream.tail) break;
         const limit = Math.min(CATCH_UP_BATCH, stream.tail - subscription.nextSeq);
         const data = await this.readShared(stream.streamId, subscription.nextSeq, limit);
         if (subscription.state !== 'catching-up') return;
@@ -139,8 +167,19 @@ export class StreamHub {
           this.remove(stream, subscription);
           return;
         }
-        subscription.socket.emit('stream:chunks', { streamId: stream.streamId, seq: subscription.nextSeq, data });
-        subscription.nextSeq += data.length;
+        // Frames of at most a sixteenth of the reader's budget (and at least one chunk); stop early
+        // when the queue is full: the rest is read again once it drained.
+        let start = 0;
+        while (start < data.length) {
+          let end = start;
+          let size = 0;
+          while (end < data.length && (end === start || size + data[end]!.length <= this.catchUpFrameCharacters)) size += data[end++]!.length;
+          const frame = start === 0 && end === data.length ? data : data.slice(start, end);
+          subscription.socket.emit('stream:chunks', { streamId: stream.streamId, seq: subscription.nextSeq, data: frame });
+          subscription.nextSeq += frame.length;
+          start = end;
+          if (subscription.state !== 'catching-up' || (budget && !budget.hasRoom)) break;
+        }
       }
     } catch (error) {
       this.throttledLog?.write('error', 'store:catch-up', { streamId: stream.streamId, err: error }, 'a reader\'s catch-up read failed; it was told to reconnect');
@@ -216,7 +255,47 @@ export class StreamHub {
     for (const event of backlog) this.onStoreEvent(stream, event);
   }
 
+  /**
+   * Moves a live (or waiting) reader of `streamId` on `socket` back to reads paced by its drain,
+   * from the tail: it fell behind (its queue is over half its budget), so live chunks stop going
+   * into its queue. It rejoins the room once it caught up.
+   * @returns whether a reader was moved.
+   */
+  fallBehind(socket: ConsumerSocket, streamId: string): boolean {
+    const stream = this.streams.get(streamId);
+    const subscription = stream?.bySocket.get(socket.id);
+    if (!stream || !subscription || (subscription.state !== 'live' && subscription.state !== 'waiting')) return false;
+    this.pace(stream, subscription);
+    return true;
+  }
+
+  /** @param sentUpTo - the tail the room was sent up to (a live reader has everything below it). */
+  private pace(stream: HubStream, subscription: Subscription, sentUpTo = stream.tail): void {
+    if (subscription.state === 'live') {
+      subscription.socket.leave(stream.room);
+      subscription.nextSeq = sentUpTo;
+    }
+    stream.waiting.delete(subscription);
+    subscription.state = 'catching-up';
+    this.onPaced?.();
+    void this.catchUp(stream, subscription);
+  }
+
   private broadcast(stream: HubStream, data: readonly string[]): void {
+    if (this.maxBroadcastCharacters !== undefined && stream.subscriptions.size > 0) {
+      let size = 0;
+      for (const chunk of data) size += chunk.length;
+      if (size > this.maxBroadcastCharacters) {
+        // Too large to put in every reader's queue at once: each reader reads it from the store,
+        // in frames paced by its own drain. It is stored, so nothing is lost.
+        const sentUpTo = stream.tail;
+        stream.tail += data.length;
+        for (const subscription of [...stream.subscriptions]) {
+          if (subscription.state === 'live' || (subscription.state === 'waiting' && subscription.nextSeq < stream.tail)) this.pace(stream, subscription, sentUpTo);
+        }
+        return;
+      }
+    }
     const seq = stream.tail;
     stream.tail += data.length;
     this.io.to(stream.room).emit('stream:chunks', { streamId: stream.streamId, seq, data: data as string[] });

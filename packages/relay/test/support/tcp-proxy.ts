@@ -1,6 +1,7 @@
 // A real TCP proxy for fault injection: tests point a producer or reader at `proxy.url`, then cut
 // every live connection with `dropConnections()` (both sockets destroyed, as when a network dies),
-// or refuse new ones with `pause()` until `resume()`.
+// or refuse new ones with `pause()` until `resume()`, or stop reading what the relay sends with
+// `holdReplies()` (the relay's writes pile up behind a full TCP window) until `releaseReplies()`.
 import net from 'node:net';
 
 export interface TcpProxy extends AsyncDisposable {
@@ -13,6 +14,9 @@ export interface TcpProxy extends AsyncDisposable {
   /** New connections are destroyed at once until `resume()`. */
   pause(): void;
   resume(): void;
+  /** Stops reading from the upstream side of every connection, new ones included, until `releaseReplies()`. */
+  holdReplies(): void;
+  releaseReplies(): void;
   /** Points new connections at another upstream port. */
   setTarget(port: number): void;
   close(): Promise<void>;
@@ -22,7 +26,13 @@ export async function startTcpProxy(targetPort: number, host = '127.0.0.1'): Pro
   let target = targetPort;
   let paused = false;
   let accepted = 0;
+  let holding = false;
   const live = new Set<net.Socket>();
+  const pairs = new Set<{ upstream: net.Socket; downstream: net.Socket }>();
+  const hold = ({ upstream, downstream }: { upstream: net.Socket; downstream: net.Socket }) => {
+    upstream.unpipe(downstream);
+    upstream.pause();
+  };
   const server = net.createServer((downstream) => {
     accepted++;
     if (paused) {
@@ -32,7 +42,10 @@ export async function startTcpProxy(targetPort: number, host = '127.0.0.1'): Pro
     const upstream = net.connect(target, host);
     live.add(downstream);
     live.add(upstream);
+    const pair = { upstream, downstream };
+    pairs.add(pair);
     const teardown = () => {
+      pairs.delete(pair);
       live.delete(downstream);
       live.delete(upstream);
       downstream.destroy();
@@ -42,6 +55,7 @@ export async function startTcpProxy(targetPort: number, host = '127.0.0.1'): Pro
     upstream.on('error', teardown).on('close', teardown);
     downstream.pipe(upstream);
     upstream.pipe(downstream);
+    if (holding) hold(pair);
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -62,6 +76,14 @@ export async function startTcpProxy(targetPort: number, host = '127.0.0.1'): Pro
     },
     resume() {
       paused = false;
+    },
+    holdReplies() {
+      holding = true;
+      for (const pair of pairs) hold(pair);
+    },
+    releaseReplies() {
+      holding = false;
+      for (const { upstream, downstream } of pairs) upstream.pipe(downstream);
     },
     setTarget(port: number) {
       target = port;
