@@ -46,7 +46,7 @@ Options:
   -v, --version              print the version
   -h, --help                 show this help
 
-Limits (see the README's "Limits"; 0 turns a count or rate limit off):
+Limits (see the README's "Limits"):
 ${limitUsage()}
 
 Durations: 500ms, 30s, 10m, 1h (a bare number is seconds).`;

@@ -65,7 +65,7 @@ export function limitUsage(): string {
     .map(([name, { flag, kind, help }]) => {
       const value = DEFAULT_RELAY_LIMITS[name as keyof RelayLimits];
       const shown = kind === 'duration' ? `${value / 1000}s` : String(value);
-      return `  --${`${flag} <${kind === 'duration' ? 'd' : 'n'}>`.padEnd(25)}${help}\n${' '.repeat(29)}(default ${shown}, env ${limitEnvName(flag)})`;
+      return `  --${flag} <${kind === 'duration' ? 'd' : 'n'}>\n${' '.repeat(29)}${help} (default ${shown}, env ${limitEnvName(flag)})`;
     })
     .join('\n');
 }
