@@ -82,7 +82,7 @@ export async function claimRelayStream(
     kind: 'claimed',
     start(makeStream) {
       const branch = new CallerBranch(settings.responseBufferCharacters);
-      pump(streamId, makeStream, writer, relayError, branch, settings, options.abortController).finally(finish);
+      pump(access, streamId, makeStream, writer, relayError, branch, settings, options.abortController).finally(finish);
       return branch.stream;
     },
   };
@@ -94,6 +94,7 @@ export async function claimRelayStream(
  * `abortController`. Never rejects.
  */
 async function pump(
+  access: RelayAccess,
   streamId: string,
   makeStream: () => ReadableStream<string>,
   relayWriter: StreamWriter<string> | undefined,
@@ -125,8 +126,10 @@ async function pump(
   let cancelled = false;
   const onCancel = (): void => {
     cancelled = true;
-    abortController?.abort(writer?.signal.reason);
-    source.cancel(writer?.signal.reason).catch(ignore);
+    const reason: unknown =
+      writer?.signal.reason ?? new StreamstraightError('STREAM_CANCELLED', `A reader cancelled stream ${JSON.stringify(streamId)} (through another relay node).`);
+    abortController?.abort(reason);
+    source.cancel(reason).catch(ignore);
   };
   const signal = writer?.signal;
   if (signal?.aborted) onCancel();
@@ -163,7 +166,7 @@ async function pump(
         try {
           await writer.send(chunk);
         } catch (error) {
-          if (cancelled || StreamstraightError.from(error).code === 'STREAM_CANCELLED') {
+          if (cancelled || StreamstraightError.from(error).code === 'STREAM_CANCELLED' || (await endedByCancel(access, streamId, error))) {
             if (!cancelled) onCancel();
             break;
           }
@@ -172,12 +175,25 @@ async function pump(
       }
     }
     branch.close();
-    if (writer !== undefined) {
+    // A writer that failed on a cancel from another node has nothing left to end.
+    if (writer !== undefined && !(cancelled && writer.closed)) {
       await writer.close(cancelled ? 'cancelled' : 'completed').catch(relayFailed);
     }
   } finally {
     signal?.removeEventListener('abort', onCancel);
   }
+}
+
+/**
+ * Whether a write failed because the stream was cancelled where this producer could not hear it:
+ * a reader on another relay node cancels a stream whose producer is connected elsewhere, and
+ * that node ends it `cancelled` in the shared store; this producer then learns it as
+ * `STREAM_ENDED` on its next write.
+ */
+async function endedByCancel(access: RelayAccess, streamId: string, error: unknown): Promise<boolean> {
+  if (StreamstraightError.from(error).code !== 'STREAM_ENDED') return false;
+  const info = await access.streamInfo(streamId).catch(() => undefined);
+  return info?.status === 'ended' && info.endReason === 'cancelled';
 }
 
 /**
