@@ -1,3 +1,4 @@
 import { packageTestConfig } from '../../vitest.shared.ts';
 
-export default packageTestConfig('ai');
+// globalSetup starts a relay and the Next.js test app (`next build` once, then `next start`).
+export default packageTestConfig('ai', { globalSetup: ['test/global-setup.ts'] });

@@ -4,10 +4,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRelay, type Relay } from '@ss/relay';
 import { parseJsonEventStream, readUIMessageStream, type UIMessage, type UIMessageChunk, uiMessageChunkSchema } from 'ai';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../../relay/test/support/tcp-proxy.js';
 import { StreamstraightChatTransport } from '../src/index.js';
-import { API_KEY, type ChatApp, startExpressChat, startHonoChat } from './support/chat-apps.js';
+import { API_KEY, type ChatApp, type ChatState, startExpressChat, startHonoChat } from './support/chat-apps.js';
 import { answerText } from './support/chat-model.js';
 
 const WORDS = 60;
@@ -43,28 +43,62 @@ function expectWholeAnswer(message: UIMessage): void {
   });
 }
 
-for (const [framework, startChat] of [
-  ['Hono', startHonoChat],
-  ['Express', startExpressChat],
-] as const) {
+/** The Next.js test app (built and started by test/global-setup.ts, on the relay it started), seen over HTTP. */
+function nextApp(): ChatApp {
+  const url = inject('nextAppUrl');
+  const stateUrl = (chatId: string) => `${url}/api/chat-state/${encodeURIComponent(chatId)}`;
+  return {
+    url,
+    state: async (chatId) => (await (await fetch(stateUrl(chatId))).json()) as ChatState,
+    setActiveStream: async (chatId, activeStream) => {
+      await fetch(stateUrl(chatId), { method: 'PUT', body: JSON.stringify({ activeStream }) });
+    },
+    close: async () => {},
+  };
+}
+
+/** Where a test app runs: its relay (and, in process, the relay itself) and the app. */
+interface Target {
+  relayUrl: string;
+  relay?: Relay;
+  app: ChatApp;
+}
+
+const targets: Array<[string, () => Promise<Target>]> = [
+  ['Hono', async () => inProcess(startHonoChat)],
+  ['Express', async () => inProcess(startExpressChat)],
+  ['Next.js', async () => ({ relayUrl: inject('nextRelayUrl'), app: nextApp() })],
+];
+
+async function inProcess(start: typeof startHonoChat): Promise<Target> {
+  const relay = createRelay({ apiKeys: [API_KEY], log: () => {} });
+  const relayUrl = (await relay.listen(0)).url;
+  return { relay, relayUrl, app: await start(relayUrl, { words: WORDS, delayMs: 5 }) };
+}
+
+/** The relay's view of a stream, over its HTTP API. */
+async function streamInfo(relayUrl: string, streamId: string): Promise<unknown> {
+  const response = await fetch(`${relayUrl}/v1/streams/${encodeURIComponent(streamId)}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+  return response.json();
+}
+
+for (const [framework, start] of targets) {
   describe(`StreamstraightChatTransport with ${framework}`, () => {
-    let relay: Relay;
-    let relayUrl: string;
+    let target: Target;
     let app: ChatApp;
     let proxy: TcpProxy;
     const cleanups: Array<() => Promise<unknown> | unknown> = [];
 
     beforeEach(async () => {
-      relay = createRelay({ apiKeys: [API_KEY], log: () => {} });
-      relayUrl = (await relay.listen(0)).url;
-      app = await startChat(relayUrl, { words: WORDS, delayMs: 5 });
+      target = await start();
+      app = target.app;
       proxy = await startTcpProxy(Number(new URL(app.url).port));
     });
     afterEach(async () => {
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
       await proxy.close();
       await app.close();
-      await relay.close();
+      await target.relay?.close();
     });
 
     const transport = (options: ConstructorParameters<typeof StreamstraightChatTransport>[0] = {}) => {
@@ -73,8 +107,8 @@ for (const [framework, startChat] of [
       return created;
     };
     const waitForFinish = (chatId: string) =>
-      vi.waitFor(() => {
-        const finished = app.finished.get(app.activeStreams.get(chatId) ?? '');
+      vi.waitFor(async () => {
+        const { finished } = await app.state(chatId);
         expect(finished).toBeDefined();
         return finished as { relay: string; cancelled: boolean };
       }, { timeout: 15_000 });
@@ -148,9 +182,9 @@ for (const [framework, startChat] of [
       await readMessage(stream, (update) => {
         if (textOf(update).length > 30 && !controller.signal.aborted) controller.abort();
       }).catch(() => {}); // an aborted read may end either way; what matters is on the server
-      await vi.waitFor(() => expect(app.modelSignals[0]?.aborted).toBe(true), { timeout: 10_000 });
+      await vi.waitFor(async () => expect((await app.state(chatId)).modelAborted).toBe(true), { timeout: 10_000 });
       expect(await waitForFinish(chatId)).toEqual({ relay: 'ok', cancelled: true });
-      const info = await relay.store.info(app.activeStreams.get(chatId) as string);
+      const info = await streamInfo(target.relayUrl, (await app.state(chatId)).activeStream as string);
       expect(info).toMatchObject({ status: 'ended', endReason: 'cancelled' });
     });
 
@@ -162,21 +196,24 @@ for (const [framework, startChat] of [
         if (textOf(update).length > 30 && !controller.signal.aborted) controller.abort();
       }).catch(() => {});
       expect(await waitForFinish(chatId)).toEqual({ relay: 'ok', cancelled: false });
-      expect(app.modelSignals[0]?.aborted).toBe(false);
+      expect((await app.state(chatId)).modelAborted).toBe(false);
     });
 
     it('a grant refused by the app (the chat moved on to another stream) errors the chat with FORBIDDEN instead of hanging', async () => {
       const chatId = `chat-${crypto.randomUUID()}`;
+      let moved: Promise<void> | undefined;
       const failure = readMessage(await send(transport(), chatId), (update) => {
-        if (textOf(update).length > 30 && app.activeStreams.get(chatId) !== 'someone-else') {
-          app.activeStreams.set(chatId, 'someone-else');
-          proxy.dropConnections();
+        if (textOf(update).length > 30 && moved === undefined) {
+          // The chat moves on before the page asks for the rest: then the connection breaks.
+          moved = app.setActiveStream(chatId, 'someone-else').then(() => void proxy.dropConnections());
         }
       });
       await expect(failure).rejects.toMatchObject({ code: 'FORBIDDEN' });
     });
 
-    it('close() releases the relay connections of the streams it reads', async () => {
+    // Counting the relay's connections needs the relay in this process (not the Next.js app's).
+    if (framework !== 'Next.js') it('close() releases the relay connections of the streams it reads', async () => {
+      const relay = target.relay as Relay;
       const chatId = `chat-${crypto.randomUUID()}`;
       const first = transport();
       const reader = (await send(first, chatId)).getReader();
@@ -202,8 +239,9 @@ describe('StreamstraightChatTransport: the relay down during sendMessages', () =
     const app = await startHonoChat(url, { words: WORDS, delayMs: 1 });
     try {
       const transport = new StreamstraightChatTransport({ api: `${app.url}/api/chat` });
-      expectWholeAnswer(await readMessage(await send(transport, `chat-${crypto.randomUUID()}`)));
-      await vi.waitFor(() => expect(app.errors.map((error) => error.code)).toContain('RELAY_UNAVAILABLE'), { timeout: 15_000 });
+      const chatId = `chat-${crypto.randomUUID()}`;
+      expectWholeAnswer(await readMessage(await send(transport, chatId)));
+      await vi.waitFor(async () => expect((await app.state(chatId)).errors).toContain('RELAY_UNAVAILABLE'), { timeout: 15_000 });
     } finally {
       await app.close();
     }
