@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { base64url, SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  ALL_STREAMS,
   CLIENT_TOKEN_AUDIENCE,
   CLIENT_TOKEN_ISSUER,
   type ClientTokenClaims,
@@ -235,6 +236,21 @@ describe('mintClientToken + verifyClientToken', () => {
     }
     const hundred = Array.from({ length: 100 }, (_, index) => `s${index}`);
     await verifyClientToken(await bad({ streamIds: hundred, expiresIn: '1 hour' }), { apiKeys: [API_KEY] });
+  });
+});
+
+describe('unscoped tokens (ALL_STREAMS)', () => {
+  it('read every stream, cancel none, and cannot be minted with a cancel scope', async () => {
+    const token = await mintClientToken({ apiKey: 'unscoped-key', streamIds: ALL_STREAMS, expiresIn: '5m' });
+    const claims = await verifyClientToken(token, { apiKeys: ['unscoped-key'] });
+    expect(claims).toMatchObject({ allStreams: true, streamIds: [], cancelStreamIds: [] });
+    expect(canReadStream(claims, 'any-stream')).toBe(true);
+    expect(canCancelStream(claims, 'any-stream')).toBe(false);
+    await expect(mintClientToken({ apiKey: 'unscoped-key', streamIds: ALL_STREAMS, cancel: true })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    // A scoped token is not unscoped.
+    const scoped = await verifyClientToken(await mintClientToken({ apiKey: 'unscoped-key', streamIds: ['a'] }), { apiKeys: ['unscoped-key'] });
+    expect(scoped.allStreams).toBeUndefined();
+    expect(canReadStream(scoped, 'b')).toBe(false);
   });
 });
 

@@ -30,6 +30,12 @@ export const MAX_CLIENT_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 export const MAX_CLIENT_TOKEN_STREAMS = 100;
 /** The lifetime of a token when `expiresIn` is not given. */
 export const DEFAULT_CLIENT_TOKEN_EXPIRES_IN = '10m';
+/**
+ * `streamIds: ALL_STREAMS` mints an unscoped token: it reads every stream of the relays that accept
+ * its key (read only; it can cancel nothing). Streamstraight's own SDKs ask for this kind of token
+ * (`POST /v1/token` with no body). Prefer tokens that name their streams.
+ */
+export const ALL_STREAMS = '*';
 
 const SECRET_LABEL = 'streamstraight client token secret v1';
 const KEY_ID_LABEL = 'streamstraight client token key id v1:';
@@ -40,8 +46,8 @@ const TIME_UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 864
 export interface MintClientTokenOptions {
   /** The API key the token is derived from (the relay must be configured with it). */
   apiKey: string;
-  /** The streams the token may read: 1–100 valid stream ids. */
-  streamIds: readonly string[];
+  /** The streams the token may read: 1–100 valid stream ids, or {@link ALL_STREAMS} for every stream (read only). */
+  streamIds: readonly string[] | typeof ALL_STREAMS;
   /**
    * How long the token lives: a time span (`'10m'`, `'2 hours'`, `'30s'`) or a number of seconds.
    * At most 24 hours. Default `'10m'`.
@@ -58,8 +64,10 @@ export interface MintClientTokenOptions {
 
 /** What a valid client token grants, as returned by {@link verifyClientToken}. */
 export interface ClientTokenClaims {
-  /** The streams the token may read. */
+  /** The streams the token may read (empty for an unscoped token: see `allStreams`). */
   streamIds: string[];
+  /** True for an unscoped token ({@link ALL_STREAMS}): it reads every stream. */
+  allStreams?: boolean;
   /** The streams the token may cancel (empty when it may cancel none). */
   cancelStreamIds: string[];
   /** When the token stops being accepted. */
@@ -205,9 +213,13 @@ export async function mintClientToken(options: MintClientTokenOptions): Promise<
   if (typeof apiKey !== 'string' || apiKey.length === 0) {
     throw badRequest('mintClientToken needs an apiKey: pass the API key the relay is configured with.');
   }
-  const streams = streamIdList(options.streamIds, 'streamIds', { allowEmpty: false });
+  const allStreams = options.streamIds === ALL_STREAMS;
+  const streams = allStreams ? ALL_STREAMS : streamIdList(options.streamIds, 'streamIds', { allowEmpty: false });
+  if (allStreams && cancel !== false) {
+    throw badRequest('An unscoped token (streamIds: ALL_STREAMS) reads only: it cannot carry a cancel scope. Name the streams to cancel.');
+  }
   const cancelStreams =
-    cancel === true ? streams : cancel === false ? [] : streamIdList(cancel, 'cancel', { allowEmpty: true });
+    cancel === true ? (streams as string[]) : cancel === false ? [] : streamIdList(cancel, 'cancel', { allowEmpty: true });
   if (subject !== undefined && typeof subject !== 'string') throw badRequest('subject must be a string.');
   const lifetime = lifetimeSeconds(expiresIn);
   const { keyId, secret } = await deriveKey(apiKey);
@@ -344,12 +356,15 @@ export async function verifyClientToken(token: string, options: VerifyClientToke
       `The client token lives longer than 24 hours (exp - iat = ${exp - iat} s), which is refused. Mint one with a shorter expiresIn.`,
     );
   }
-  const streamIds = claimStreamList(payload, 'streams', { allowEmpty: false });
+  const allStreams = payload.streams === ALL_STREAMS;
+  const streamIds = allStreams ? [] : claimStreamList(payload, 'streams', { allowEmpty: false });
   const cancelStreamIds = payload.cancel === undefined ? [] : claimStreamList(payload, 'cancel', { allowEmpty: true });
+  if (allStreams && cancelStreamIds.length > 0) throw unauthorized('An unscoped client token cannot carry a cancel scope. Mint it with mintClientToken.');
   if (payload.sub !== undefined && typeof payload.sub !== 'string') {
     throw unauthorized('The client token\'s "sub" claim must be a string. Mint it with mintClientToken.');
   }
   const claims: ClientTokenClaims = { streamIds, cancelStreamIds, expiresAt: new Date(exp * 1000), keyId: key.keyId };
+  if (allStreams) claims.allStreams = true;
   if (typeof payload.sub === 'string') claims.subject = payload.sub;
   return claims;
 }
@@ -358,14 +373,14 @@ export async function verifyClientToken(token: string, options: VerifyClientToke
  * Whether verified claims allow reading a stream.
  * @param claims - the result of {@link verifyClientToken}.
  * @param streamId - the stream the reader asks for.
- * @returns true when the token names the stream in `streams`.
+ * @returns true when the token names the stream in `streams`, or is unscoped (`allStreams`).
  * @example
  * ```ts
  * if (!canReadStream(claims, 'chat-42')) throw new StreamstraightError('FORBIDDEN', 'token does not cover chat-42')
  * ```
  */
-export function canReadStream(claims: Pick<ClientTokenClaims, 'streamIds'>, streamId: string): boolean {
-  return claims.streamIds.includes(streamId);
+export function canReadStream(claims: Pick<ClientTokenClaims, 'streamIds' | 'allStreams'>, streamId: string): boolean {
+  return claims.allStreams === true || claims.streamIds.includes(streamId);
 }
 
 /**

@@ -29,6 +29,8 @@ Options:
                              * for any (default any, env SS_CORS_ORIGIN, comma separated)
   --clock-tolerance <d>      clock skew allowed on client tokens' exp (default 5s, env SS_CLOCK_TOLERANCE)
   --deployment-id <id>       names this relay in stream:info (default <hostname>-<pid>, env SS_DEPLOYMENT_ID)
+  --unscoped-tokens <on|off> POST /v1/token with no body (what Streamstraight's SDKs send) mints a 5-minute
+                             read token for every stream; off answers it 400 (default on, env SS_UNSCOPED_TOKENS)
   --metrics <on|off>         serve Prometheus metrics at /metrics (default on, env SS_METRICS)
   --metrics-port <n>         serve /metrics on this port instead of the public one (env SS_METRICS_PORT)
   --metrics-host <addr>      interface of the metrics port (default: --host, env SS_METRICS_HOST)
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
     'clock-tolerance': { type: 'string' },
     'deployment-id': { type: 'string' },
     metrics: { type: 'string' },
+    'unscoped-tokens': { type: 'string' },
     'metrics-port': { type: 'string' },
     'metrics-host': { type: 'string' },
     drain: { type: 'string' },
@@ -151,6 +154,8 @@ async function main(): Promise<void> {
   const deploymentId = setting(values['deployment-id'], 'SS_DEPLOYMENT_ID');
   const metricsSwitch = setting(values.metrics, 'SS_METRICS') ?? 'on';
   if (metricsSwitch !== 'on' && metricsSwitch !== 'off') fail(`--metrics must be on or off, got "${metricsSwitch}".`);
+  const unscopedTokens = setting(values['unscoped-tokens'], 'SS_UNSCOPED_TOKENS') ?? 'on';
+  if (unscopedTokens !== 'on' && unscopedTokens !== 'off') fail(`--unscoped-tokens must be on or off, got "${unscopedTokens}".`);
   const metricsPort = portOption('metrics-port', setting(values['metrics-port'], 'SS_METRICS_PORT'));
   const metricsHost = setting(values['metrics-host'], 'SS_METRICS_HOST');
   const drainMs = durationOption('drain', setting(values.drain, 'SS_DRAIN')) ?? 0;
@@ -219,6 +224,7 @@ async function main(): Promise<void> {
     corsOrigin,
     clockToleranceSeconds,
     deploymentId,
+    unscopedTokens: unscopedTokens === 'on',
     metrics: metricsSwitch === 'on',
     metricsPort,
     metricsHost,

@@ -16,7 +16,7 @@ import {
   type StreamInfo,
   StreamstraightError,
 } from '@ss/core/protocol';
-import { canReadStream, mintClientToken, verifyClientToken } from '@ss/core';
+import { ALL_STREAMS, canReadStream, mintClientToken, verifyClientToken } from '@ss/core';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -47,9 +47,17 @@ export interface HttpApiOptions {
   log?: RelayLogger;
   /** The throttle for repeated warnings; pass the relay's own to share it. Default: one of its own over `log`. */
   throttledLog?: ThrottledLog;
+  /**
+   * Whether `POST /v1/token` with no body mints an unscoped read token (every stream, read only,
+   * {@link UNSCOPED_TOKEN_EXPIRES_IN}), as Streamstraight's own SDKs ask. Default `true`.
+   */
+  unscopedTokens?: boolean;
   /** Called with unexpected errors before a 500 is answered. Default: `log.error`. */
   onInternalError?: (error: unknown) => void;
 }
+
+/** Lifetime of the unscoped token `POST /v1/token` mints for a request with no body. */
+export const UNSCOPED_TOKEN_EXPIRES_IN = '5m';
 
 /** Largest accepted `POST /v1/token` body: 100 ids of 256 characters fit with room to spare. */
 const MAX_TOKEN_BODY_BYTES = 64 * 1024;
@@ -173,9 +181,23 @@ export function createHttpApi(options: HttpApiOptions): Hono {
     }),
     async (c) => {
       requireApiKey(c);
+      const text = await c.req.text();
+      if (text.trim() === '') {
+        // Streamstraight's SDKs send no body: they cannot name streams.
+        if (options.unscopedTokens === false) {
+          throw new StreamstraightError(
+            'BAD_REQUEST',
+            `This relay does not mint unscoped tokens (it runs with unscoped tokens off). Send a JSON body ${TOKEN_BODY_SHAPE}.`,
+          );
+        }
+        const token = await mintClientToken({ apiKey: signingKey, streamIds: ALL_STREAMS, expiresIn: UNSCOPED_TOKEN_EXPIRES_IN });
+        log.debug({ expiresIn: UNSCOPED_TOKEN_EXPIRES_IN }, 'minted an unscoped read token (request with no body)');
+        c.header('Cache-Control', 'no-store');
+        return c.json({ token });
+      }
       let parsed: unknown;
       try {
-        parsed = JSON.parse(await c.req.text());
+        parsed = JSON.parse(text);
       } catch {
         throw badBody('not valid JSON');
       }

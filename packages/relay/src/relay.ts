@@ -52,6 +52,11 @@ export interface RelayOptions {
   logLevel?: LogLevel;
   /** Bounds on what one client may cost the relay; any left out keeps its default (see the README's "Limits"). */
   limits?: Partial<RelayLimits>;
+  /**
+   * `POST /v1/token` with no body (what Streamstraight's own SDKs send) mints a read token for every
+   * stream, valid 5 minutes. `false` answers such a request 400. Default `true`.
+   */
+  unscopedTokens?: boolean;
   /** Serve Prometheus metrics at `GET /metrics`. Default `true`. */
   metrics?: boolean;
   /**
@@ -122,6 +127,7 @@ export function createRelay(options: RelayOptions): Relay {
     health: async () => ({ ...(await store.health()), connections: io.engine.clientsCount }),
     readiness: async () => (closing ? { status: 'degraded', detail: 'The relay is shutting down.' } : await store.health()),
     metrics: metricsEnabled && !metricsOwnPort ? () => metrics.scrape() : undefined,
+    unscopedTokens: options.unscopedTokens,
     log: log.child({ component: 'http' }),
     throttledLog,
   });

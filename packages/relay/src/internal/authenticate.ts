@@ -13,10 +13,14 @@ export interface AuthenticateOptions {
   throttledLog?: ThrottledLog;
 }
 
-/** A refused handshake: the client sees `connect_error` with `message` (JSON) and `data` ({code, message}). */
+/**
+ * A refused handshake: the client sees `connect_error` with a plain human `message` and `data`
+ * `{ code, message }` (Socket.IO's CONNECT_ERROR packet `{ message, data }`), so an SDK that
+ * shows the message (Streamstraight's Python SDK prints it) shows a sentence.
+ */
 function refusal(code: ErrorPayload['code'], message: string): Error & { data: ErrorPayload } {
   const data: ErrorPayload = { code, message };
-  return Object.assign(new Error(JSON.stringify(data)), { data });
+  return Object.assign(new Error(message), { data });
 }
 
 async function identify(socket: RelaySocket, options: AuthenticateOptions, tokens: VerifiedTokens): Promise<SocketIdentity> {
