@@ -69,6 +69,20 @@ export function isValidStreamId(value: unknown): value is string {
 }
 
 /**
+ * A short, safe description of an untrusted value for an error message: a string is quoted and
+ * cut at 64 characters; an array or object is named, never serialized (a deeply nested value would
+ * overflow the stack of `JSON.stringify`, and a large one would flood the message).
+ * @param value - anything a client sent.
+ * @returns at most ~70 characters.
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return 'an object';
+}
+
+/**
  * Throws `INVALID_STREAM_ID` unless `value` is a valid stream id.
  * @param value - the candidate stream id.
  * @returns the stream id.
@@ -77,7 +91,7 @@ export function assertStreamId(value: unknown): string {
   if (isValidStreamId(value)) return value;
   throw new StreamstraightError(
     'INVALID_STREAM_ID',
-    `Invalid stream id ${JSON.stringify(value)}: use 1-256 characters of A-Z a-z 0-9 . _ : ~ -`,
+    `Invalid stream id ${describeValue(value)}: use 1-256 characters of A-Z a-z 0-9 . _ : ~ -`,
   );
 }
 

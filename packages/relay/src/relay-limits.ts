@@ -17,6 +17,10 @@ export interface RelayLimits {
   maxQueuedBytesPerReader: number;
   /** A reader with bytes queued and no progress for this long is dropped with `SLOW_READER`. */
   slowReaderTimeoutMs: number;
+  /** Deepest nesting of arrays and objects in a client's event payload or handshake `auth` (`BAD_REQUEST` past it). The protocol needs 4. */
+  maxPayloadDepth: number;
+  /** Most entries of one array (or keys of one object) in a client's payload (`BAD_REQUEST` past it). The protocol needs 1,024. */
+  maxPayloadEntries: number;
 }
 
 /** The defaults of {@link RelayLimits}. */
@@ -24,6 +28,8 @@ export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxSubscriptionsPerConnection: 100,
   maxQueuedBytesPerReader: 4 * 1024 * 1024,
   slowReaderTimeoutMs: 10_000,
+  maxPayloadDepth: 16,
+  maxPayloadEntries: 1024,
 });
 
 /**
@@ -52,6 +58,8 @@ export const LIMIT_FLAGS: Readonly<Record<keyof RelayLimits, { flag: string; kin
   maxSubscriptionsPerConnection: { flag: 'max-subscriptions-per-connection', kind: 'count', help: 'streams one reader connection may read at once' },
   maxQueuedBytesPerReader: { flag: 'max-queued-bytes-per-reader', kind: 'bytes', help: 'bytes queued for one reader before it is dropped (SLOW_READER)' },
   slowReaderTimeoutMs: { flag: 'slow-reader-timeout', kind: 'duration', help: 'drop a reader whose queue made no progress for this long' },
+  maxPayloadDepth: { flag: 'max-payload-depth', kind: 'count', help: 'deepest nesting of arrays and objects in a client payload' },
+  maxPayloadEntries: { flag: 'max-payload-entries', kind: 'count', help: 'most entries of one array or object in a client payload' },
 });
 
 /** `parseArgs` options for every limit flag. */

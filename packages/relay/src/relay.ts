@@ -12,6 +12,7 @@ import { coalesceWrites } from './internal/coalesce-writes.js';
 import { startConsumerSession } from './internal/consumer-session.js';
 import { type ProducerHandle, startProducerSession } from './internal/producer-session.js';
 import { type RelayLimits, resolveLimits } from './relay-limits.js';
+import { guardPayloads } from './internal/payload-guard.js';
 import { ReaderBudgets } from './internal/reader-budget.js';
 import { RelayMetrics } from './internal/relay-metrics.js';
 import type { RelayServer } from './internal/relay-socket.js';
@@ -156,12 +157,14 @@ export function createRelay(options: RelayOptions): Relay {
   const clockToleranceSeconds = options.clockToleranceSeconds ?? 5;
   const consumerContext = { store, hub, producers, log: log.child({ component: 'reader' }), throttledLog, metrics, clockToleranceSeconds, limits, readerBudgets };
 
-  io.use(authenticate({ apiKeys: options.apiKeys, checkApiKey, clockToleranceSeconds, throttledLog }));
+  const payloadLimits = { maxDepth: limits.maxPayloadDepth, maxEntries: limits.maxPayloadEntries };
+  io.use(authenticate({ apiKeys: options.apiKeys, checkApiKey, clockToleranceSeconds, throttledLog, payloadLimits }));
   io.on('connection', (socket) => {
     const role = socket.data.identity.role;
     // A producer connection gets an ack per frame of every stream: worth one write per batch. A
     // reader gets one message per write anyway, so its transport is left as it is.
     if (role === 'producer') coalesceWrites(socket);
+    guardPayloads(socket, payloadLimits, { log, throttledLog, metrics });
     connections[role]++;
     socket.on('disconnect', () => connections[role]--);
     if (role === 'producer') startProducerSession(socket, producerContext);

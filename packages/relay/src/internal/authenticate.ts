@@ -1,7 +1,8 @@
-import { type ErrorPayload, MUX_EXTENSION, PROTOCOL_VERSION, StreamstraightError, isValidStreamId, parseConsumerSubscribe } from '@ss/core/protocol';
+import { type ErrorPayload, MUX_EXTENSION, describeValue, PROTOCOL_VERSION, StreamstraightError, isValidStreamId, parseConsumerSubscribe } from '@ss/core/protocol';
 import { type ApiKeyCheck, bearerToken } from '../api-keys.js';
 import type { ThrottledLog } from './throttled-log.js';
 import type { RelaySocket, SocketIdentity } from './relay-socket.js';
+import { type PayloadShapeLimits, payloadShapeProblem } from './payload-shape.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
 /** What the handshake check needs. */
@@ -11,6 +12,8 @@ export interface AuthenticateOptions {
   clockToleranceSeconds: number;
   /** Where refused handshakes are logged (warn, at most one line per code every 10 s). */
   throttledLog?: ThrottledLog;
+  /** Bounds on the shape of the handshake's `auth` object. */
+  payloadLimits: PayloadShapeLimits;
 }
 
 /**
@@ -25,8 +28,10 @@ function refusal(code: ErrorPayload['code'], message: string): Error & { data: E
 
 async function identify(socket: RelaySocket, options: AuthenticateOptions, tokens: VerifiedTokens): Promise<SocketIdentity> {
   const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+  const problem = payloadShapeProblem(auth, options.payloadLimits);
+  if (problem) throw new StreamstraightError('BAD_REQUEST', `Handshake auth refused: ${problem.message}.`);
   if (auth.version !== undefined && auth.version !== PROTOCOL_VERSION) {
-    throw new StreamstraightError('BAD_REQUEST', `Unsupported protocol version ${JSON.stringify(auth.version)}; this relay speaks "${PROTOCOL_VERSION}".`);
+    throw new StreamstraightError('BAD_REQUEST', `Unsupported protocol version ${describeValue(auth.version)}; this relay speaks "${PROTOCOL_VERSION}".`);
   }
   if (auth.role === 'producer') {
     const header = socket.handshake.headers.authorization;
@@ -36,7 +41,7 @@ async function identify(socket: RelaySocket, options: AuthenticateOptions, token
     }
     if (Array.isArray(auth.extensions) && auth.extensions.includes(MUX_EXTENSION)) return { role: 'producer', protocol: 'mux' };
     if (!isValidStreamId(auth.streamId)) {
-      throw new StreamstraightError('INVALID_STREAM_ID', `Invalid stream id ${JSON.stringify(auth.streamId)} in the handshake: use 1-256 characters of A-Z a-z 0-9 . _ : ~ -`);
+      throw new StreamstraightError('INVALID_STREAM_ID', `Invalid stream id ${describeValue(auth.streamId)} in the handshake: use 1-256 characters of A-Z a-z 0-9 . _ : ~ -`);
     }
     return { role: 'producer', protocol: 'v1', streamId: auth.streamId, overwrite: auth.overwriteExistingStream === true };
   }

@@ -1,5 +1,5 @@
 import { canCancelStream, canReadStream } from '@ss/core';
-import { type StreamInfo, StreamstraightError, parseConsumerCancel, parseConsumerSubscribe } from '@ss/core/protocol';
+import { type StreamInfo, StreamstraightError, describeValue, parseConsumerCancel, parseConsumerSubscribe } from '@ss/core/protocol';
 import type { StreamStore } from '../store/stream-store.js';
 import type { ProducerHandle } from './producer-session.js';
 import { type Reporting, replyTo, toErrorPayload } from './reply.js';
@@ -119,7 +119,7 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
     if (!CONSUMER_EVENTS.has(event)) {
       socket.emit('stream:error', {
         code: 'UNKNOWN_EVENT',
-        message: `Unknown event "${event}" for a reader. Known: ${[...CONSUMER_EVENTS].join(', ')}.`,
+        message: `Unknown event ${describeValue(event)} for a reader. Known: ${[...CONSUMER_EVENTS].join(', ')}.`,
       });
     }
   });

@@ -11,6 +11,7 @@ import {
   parseMuxOpen,
   parseProducerChunkV1,
   parseProducerEndV1,
+  describeValue,
   utf8ByteLength,
 } from '@ss/core/protocol';
 import type { OpenMode, StreamStore } from '../store/stream-store.js';
@@ -99,7 +100,7 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
     if (!known.has(event)) {
       socket.emit('stream:error', {
         code: 'UNKNOWN_EVENT',
-        message: `Unknown event "${event}" for a ${identity.protocol === 'mux' ? 'multiplexing' : 'stream-v1'} producer. Known: ${[...known].join(', ')}.`,
+        message: `Unknown event ${describeValue(event)} for a ${identity.protocol === 'mux' ? 'multiplexing' : 'stream-v1'} producer. Known: ${[...known].join(', ')}.`,
       });
     }
   });
