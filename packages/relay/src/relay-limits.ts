@@ -17,6 +17,18 @@ export interface RelayLimits {
   maxQueuedBytesPerReader: number;
   /** A reader with bytes queued and no progress for this long is dropped with `SLOW_READER`. */
   slowReaderTimeoutMs: number;
+  /** Streams one producer connection may hold open at once (`QUOTA_EXCEEDED` past it). */
+  maxOpenStreamsPerConnection: number;
+  /** Streams the connections of one API key may hold open at once on this relay, streams waiting for their vanished producer included. */
+  maxOpenStreamsPerKey: number;
+  /** Bytes one stream may hold (counted by this relay as they are appended; `QUOTA_EXCEEDED` past it). */
+  maxStreamBytes: number;
+  /** Bytes the streams of one API key may hold on this relay until they expire. */
+  maxStoredBytesPerKey: number;
+  /** Chunks per second one producer connection may send (a one-second bucket; `QUOTA_EXCEEDED` with `retryInMs`). 0: off. */
+  maxChunksPerSecondPerConnection: number;
+  /** Bytes the default memory store may hold; past them new streams are refused (`QUOTA_EXCEEDED`), nothing is evicted. */
+  maxMemoryStoreBytes: number;
   /** Deepest nesting of arrays and objects in a client's event payload or handshake `auth` (`BAD_REQUEST` past it). The protocol needs 4. */
   maxPayloadDepth: number;
   /** Most entries of one array (or keys of one object) in a client's payload (`BAD_REQUEST` past it). The protocol needs 1,024. */
@@ -28,6 +40,12 @@ export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxSubscriptionsPerConnection: 100,
   maxQueuedBytesPerReader: 4 * 1024 * 1024,
   slowReaderTimeoutMs: 10_000,
+  maxOpenStreamsPerConnection: 10_000,
+  maxOpenStreamsPerKey: 50_000,
+  maxStreamBytes: 32 * 1024 * 1024,
+  maxStoredBytesPerKey: 512 * 1024 * 1024,
+  maxChunksPerSecondPerConnection: 0,
+  maxMemoryStoreBytes: 1024 * 1024 * 1024,
   maxPayloadDepth: 16,
   maxPayloadEntries: 1024,
 });
@@ -58,6 +76,12 @@ export const LIMIT_FLAGS: Readonly<Record<keyof RelayLimits, { flag: string; kin
   maxSubscriptionsPerConnection: { flag: 'max-subscriptions-per-connection', kind: 'count', help: 'streams one reader connection may read at once' },
   maxQueuedBytesPerReader: { flag: 'max-queued-bytes-per-reader', kind: 'bytes', help: 'bytes queued for one reader before it is dropped (SLOW_READER)' },
   slowReaderTimeoutMs: { flag: 'slow-reader-timeout', kind: 'duration', help: 'drop a reader whose queue made no progress for this long' },
+  maxOpenStreamsPerConnection: { flag: 'max-open-streams-per-connection', kind: 'count', help: 'streams one producer connection may hold open' },
+  maxOpenStreamsPerKey: { flag: 'max-open-streams-per-key', kind: 'count', help: 'streams one API key may hold open on this relay' },
+  maxStreamBytes: { flag: 'max-stream-bytes', kind: 'bytes', help: 'bytes one stream may hold' },
+  maxStoredBytesPerKey: { flag: 'max-stored-bytes-per-key', kind: 'bytes', help: "bytes one API key's streams may hold on this relay" },
+  maxChunksPerSecondPerConnection: { flag: 'max-chunks-per-second-per-connection', kind: 'count', help: 'chunks per second one producer connection may send (0: off)' },
+  maxMemoryStoreBytes: { flag: 'max-memory-store-bytes', kind: 'bytes', help: 'bytes the memory store may hold before it refuses new streams' },
   maxPayloadDepth: { flag: 'max-payload-depth', kind: 'count', help: 'deepest nesting of arrays and objects in a client payload' },
   maxPayloadEntries: { flag: 'max-payload-entries', kind: 'count', help: 'most entries of one array or object in a client payload' },
 });

@@ -13,13 +13,14 @@ import { startConsumerSession } from './internal/consumer-session.js';
 import { type ProducerHandle, startProducerSession } from './internal/producer-session.js';
 import { type RelayLimits, resolveLimits } from './relay-limits.js';
 import { guardPayloads } from './internal/payload-guard.js';
+import { ProducerQuotas } from './internal/producer-quotas.js';
 import { ReaderBudgets } from './internal/reader-budget.js';
 import { RelayMetrics } from './internal/relay-metrics.js';
 import type { RelayServer } from './internal/relay-socket.js';
 import { StreamHub } from './internal/stream-hub.js';
 import { ThrottledLog } from './internal/throttled-log.js';
 import { memoryStore } from './store/memory-store.js';
-import type { StreamStore } from './store/stream-store.js';
+import { DEFAULT_TTL_MS, type StreamStore } from './store/stream-store.js';
 
 /** Options of {@link createRelay}. */
 export interface RelayOptions {
@@ -110,11 +111,11 @@ export interface Relay {
  */
 export function createRelay(options: RelayOptions): Relay {
   const checkApiKey = createApiKeyCheck(options.apiKeys);
-  const store = options.store ?? memoryStore({ ttlMs: options.ttlMs, inactivityTimeoutMs: options.inactivityTimeoutMs });
+  const limits = resolveLimits(options.limits);
+  const store = options.store ?? memoryStore({ ttlMs: options.ttlMs, inactivityTimeoutMs: options.inactivityTimeoutMs, maxBytes: limits.maxMemoryStoreBytes });
   const log = toRelayLogger(options.log, options.logLevel);
   const throttledLog = new ThrottledLog(log);
   const maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
-  const limits = resolveLimits(options.limits);
 
   const connections = { producer: 0, consumer: 0 };
   const metrics = new RelayMetrics({ connections: () => connections, streamsWithReaders: () => hub.size });
@@ -142,6 +143,7 @@ export function createRelay(options: RelayOptions): Relay {
     serveClient: false,
   });
   const producers = new Map<string, ProducerHandle>();
+  const quotas = new ProducerQuotas(limits, options.ttlMs ?? DEFAULT_TTL_MS);
   const readerBudgets = new ReaderBudgets({ maxQueuedBytes: limits.maxQueuedBytesPerReader, stallTimeoutMs: limits.slowReaderTimeoutMs }, metrics);
   const hub = new StreamHub(io, store, throttledLog, limits.maxQueuedBytesPerReader, () => metrics.readersPaced.inc());
   const producerContext = {
@@ -150,6 +152,7 @@ export function createRelay(options: RelayOptions): Relay {
     maxChunkBytes,
     producerGraceMs: options.producerGraceMs ?? 60_000,
     producers,
+    quotas,
     log: log.child({ component: 'producer' }),
     throttledLog,
     metrics,
@@ -201,6 +204,7 @@ export function createRelay(options: RelayOptions): Relay {
         // io.close() disconnects every socket and closes the HTTP server.
         await new Promise<void>((resolve) => io.close(() => resolve()));
         readerBudgets.close();
+        quotas.close();
         try {
           await store.close();
         } catch (error) {

@@ -82,6 +82,7 @@ const RETRYABLE = new Set<StreamstraightErrorCode>(['STORE_UNAVAILABLE', 'TIMEOU
 /** Failures after which the relay still has the stream open: end it ourselves, best effort. */
 const LEAVES_STREAM_OPEN = new Set<StreamstraightErrorCode>([
   'CHUNK_TOO_LARGE',
+  'QUOTA_EXCEEDED',
   'SEQ_GAP',
   'STORE_UNAVAILABLE',
   'TIMEOUT',
@@ -517,7 +518,8 @@ export class ProducerStream implements MuxStream {
   }
 
   private handleError(error: StreamstraightError): void {
-    if (RETRYABLE.has(error.code)) {
+    // A quota with `retryInMs` is a rate (chunks per second): wait and resend. Other quotas stand.
+    if (RETRYABLE.has(error.code) || (error.code === 'QUOTA_EXCEEDED' && error.retryInMs !== undefined)) {
       this.resync(error, error.retryInMs ?? (error.code === 'SEQ_GAP' ? 0 : this.settings.retryBaseMs));
       return;
     }

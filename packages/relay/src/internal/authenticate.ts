@@ -3,6 +3,7 @@ import { type ApiKeyCheck, bearerToken } from '../api-keys.js';
 import type { ThrottledLog } from './throttled-log.js';
 import type { RelaySocket, SocketIdentity } from './relay-socket.js';
 import { type PayloadShapeLimits, payloadShapeProblem } from './payload-shape.js';
+import { apiKeyId } from './producer-quotas.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
 /** What the handshake check needs. */
@@ -39,11 +40,12 @@ async function identify(socket: RelaySocket, options: AuthenticateOptions, token
     if (!options.checkApiKey(presented)) {
       throw new StreamstraightError('UNAUTHORIZED', presented ? 'Wrong API key. Use a key the relay was started with.' : 'Missing API key: send the header "Authorization: Bearer <api key>".');
     }
-    if (Array.isArray(auth.extensions) && auth.extensions.includes(MUX_EXTENSION)) return { role: 'producer', protocol: 'mux' };
+    const keyId = apiKeyId(presented!);
+    if (Array.isArray(auth.extensions) && auth.extensions.includes(MUX_EXTENSION)) return { role: 'producer', protocol: 'mux', keyId };
     if (!isValidStreamId(auth.streamId)) {
       throw new StreamstraightError('INVALID_STREAM_ID', `Invalid stream id ${describeValue(auth.streamId)} in the handshake: use 1-256 characters of A-Z a-z 0-9 . _ : ~ -`);
     }
-    return { role: 'producer', protocol: 'v1', streamId: auth.streamId, overwrite: auth.overwriteExistingStream === true };
+    return { role: 'producer', protocol: 'v1', streamId: auth.streamId, overwrite: auth.overwriteExistingStream === true, keyId };
   }
   if (auth.role === 'consumer') {
     if (typeof auth.token !== 'string' || auth.token.length === 0) {

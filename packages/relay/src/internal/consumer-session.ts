@@ -59,7 +59,6 @@ export function startConsumerSession(socket: RelaySocket, context: ConsumerSessi
   /** Refuses a subscription to one more stream past the cap; re-subscribing to a held stream is always allowed. */
   const checkCap = (streamId: string) => {
     if (subscriptions.has(streamId) || subscriptions.size < context.limits.maxSubscriptionsPerConnection) return;
-    context.metrics.limitRefusals.inc({ limit: 'maxSubscriptionsPerConnection' });
     throw new StreamstraightError(
       'QUOTA_EXCEEDED',
       `This connection already reads ${subscriptions.size} streams, the most one reader connection may (maxSubscriptionsPerConnection = ${context.limits.maxSubscriptionsPerConnection}). Unsubscribe from one, or open another connection.`,

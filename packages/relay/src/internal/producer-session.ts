@@ -16,6 +16,7 @@ import {
 } from '@ss/core/protocol';
 import type { OpenMode, StreamStore } from '../store/stream-store.js';
 import { KeyedSerialQueue } from './keyed-serial-queue.js';
+import type { ProducerQuotas } from './producer-quotas.js';
 import { type Reporting, replyTo, toErrorPayload } from './reply.js';
 import type { RelaySocket } from './relay-socket.js';
 
@@ -28,6 +29,8 @@ export interface ProducerSessionContext extends Reporting {
   producerGraceMs: number;
   /** Which producer socket holds which stream on this node (for reader-initiated cancels). */
   producers: Map<string, ProducerHandle>;
+  /** Open streams, stored bytes and chunk rate per connection and per API key. */
+  quotas: ProducerQuotas;
 }
 
 /** A stream's producer on this node, as cancels see it. */
@@ -74,13 +77,21 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
     },
   };
 
-  const open = (streamId: string, mode: OpenMode, openId?: string) =>
-    store.open(streamId, mode, openId).then((result) => {
+  const { quotas } = context;
+  const { keyId } = identity;
+  const takeChunks = quotas.chunkRate();
+
+  const open = (streamId: string, mode: OpenMode, openId?: string) => {
+    if (!leases.has(streamId)) quotas.checkOpen(keyId, leases.size);
+    return store.open(streamId, mode, openId).then((result) => {
+      if (!leases.has(streamId)) quotas.opened(keyId);
       leases.set(streamId, result.lease);
+      quotas.track(keyId, streamId, result.info.lastSeq, mode === 'create' || mode === 'overwrite');
       context.producers.set(streamId, handle);
       context.log.debug({ streamId, mode, protocol: identity.protocol, lastSeq: result.info.lastSeq }, 'stream opened');
       return result.info;
     });
+  };
 
   const leaseOf = (streamId: string): number => {
     const lease = leases.get(streamId);
@@ -91,7 +102,7 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
   };
 
   const release = (streamId: string) => {
-    leases.delete(streamId);
+    if (leases.delete(streamId)) quotas.released(keyId);
     if (context.producers.get(streamId) === handle) context.producers.delete(streamId);
   };
 
@@ -157,11 +168,15 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
     const parseChunks = (raw: unknown) => {
       const frame = parseMuxChunks(raw);
       checkChunkSizes(frame.data, context.maxChunkBytes);
+      takeChunks(frame.data.length);
       return frame;
     };
     const appendChunks = async (frame: MuxChunks, lease: () => number) => {
+      const currentLease = lease();
+      const adds = quotas.checkAppend(keyId, frame.streamId, frame.seq, frame.data);
       const stopTimer = metrics.appendSeconds.startTimer();
-      const result = await store.append(frame.streamId, lease(), frame.seq, frame.data);
+      const result = await store.append(frame.streamId, currentLease, frame.seq, frame.data);
+      quotas.appended(keyId, frame.streamId, result.lastSeq, adds);
       stopTimer();
       metrics.chunksStored.inc(frame.data.length);
       return result;
@@ -220,9 +235,13 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
       try {
         const chunk = parseProducerChunkV1(payload);
         checkChunkSizes([chunk.data], context.maxChunkBytes);
+        takeChunks(1);
         queue.run(streamId, async () => {
           try {
-            await store.append(streamId, leaseOf(streamId), chunk.seq, [chunk.data]);
+            const currentLease = leaseOf(streamId);
+            const adds = quotas.checkAppend(keyId, streamId, chunk.seq, [chunk.data]);
+            const result = await store.append(streamId, currentLease, chunk.seq, [chunk.data]);
+            quotas.appended(keyId, streamId, result.lastSeq, adds);
             metrics.chunksStored.inc();
             socket.emit('producer:ack', { seq: chunk.seq, redisId: String(chunk.seq) });
           } catch (error) {
@@ -267,8 +286,9 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
     for (const [streamId, lease] of leases) {
       if (context.producers.get(streamId) === handle) context.producers.delete(streamId);
       context.log.debug({ streamId, graceMs: context.producerGraceMs }, 'producer disconnected with the stream open; waiting for it to come back');
+      // It keeps counting against its key's open streams until then.
       const timer = setTimeout(() => {
-        void endIfAbandoned(store, streamId, lease, 'producer-disconnected', context);
+        void endIfAbandoned(store, streamId, lease, 'producer-disconnected', context).finally(() => quotas.released(keyId));
       }, context.producerGraceMs);
       timer.unref();
     }

@@ -12,8 +12,8 @@ export type { ClientTokenClaims };
 
 /** What the handshake middleware learned about a connection. */
 export type SocketIdentity =
-  | { role: 'producer'; protocol: 'mux' }
-  | { role: 'producer'; protocol: 'v1'; streamId: string; overwrite: boolean }
+  | { role: 'producer'; protocol: 'mux'; keyId: string }
+  | { role: 'producer'; protocol: 'v1'; streamId: string; overwrite: boolean; keyId: string }
   | { role: 'consumer'; claims: ClientTokenClaims; subscribe?: { streamId: string; fromSeq: number } };
 
 /** What the relay keeps on each connection. */

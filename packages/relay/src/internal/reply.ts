@@ -31,6 +31,7 @@ export function toErrorPayload(error: unknown, reporting: Reporting): ErrorPaylo
     payload = { code: 'INTERNAL', message: 'The relay failed to handle this request; nothing was stored. Retry it.', retryInMs: 1000 };
   }
   reporting.metrics.errors.inc({ code: payload.code });
+  if (payload.quota) reporting.metrics.limitRefusals.inc({ limit: payload.quota.name });
   return payload;
 }
 

@@ -13,12 +13,20 @@ import {
 export interface MemoryStoreOptions extends RetentionOptions {
   /** How often expired and inactive streams are swept. Default: a quarter of the shortest limit, at most 5 s. */
   sweepIntervalMs?: number;
+  /**
+   * Bytes (UTF-16 units of chunk data: bytes for ASCII) the store may hold. Once it holds that
+   * much, opening a new stream (or replacing one) is refused with `QUOTA_EXCEEDED`; streams
+   * already open keep being written and nothing is evicted before its time. Default: no bound.
+   */
+  maxBytes?: number;
   /** Clock, for tests. */
   now?: () => number;
 }
 
 interface StreamRecord {
   chunks: string[];
+  /** Sum of the chunks' lengths. */
+  bytes: number;
   status: 'open' | 'ended';
   endReason: EndReason | undefined;
   lease: number;
@@ -45,6 +53,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): StreamStore {
   const streams = new Map<string, StreamRecord>();
   const listeners = new Map<string, Set<Listener>>();
   let leases = 0;
+  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+  /** Bytes of every stream held. */
+  let totalBytes = 0;
+  const drop = (streamId: string, record: StreamRecord) => {
+    streams.delete(streamId);
+    totalBytes -= record.bytes;
+  };
 
   const infoOf = (streamId: string, record: StreamRecord): StreamInfo =>
     record.endReason === undefined
@@ -82,7 +97,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): StreamStore {
   const sweep = () => {
     const time = now();
     for (const [streamId, record] of streams) {
-      if (time - record.lastWriteAt >= ttlMs) streams.delete(streamId);
+      if (time - record.lastWriteAt >= ttlMs) drop(streamId, record);
       else if (record.status === 'open' && time - record.lastWriteAt >= inactivityTimeoutMs) endRecord(streamId, record, 'inactivity-timeout');
     }
   };
@@ -100,7 +115,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): StreamStore {
         throw new StreamstraightError('STREAM_ENDED', `Stream "${streamId}" has ended. Pick a new id, or pass overwriteExistingStream: true to replace it.`);
       }
       if (!record || mode === 'overwrite') {
-        record = { chunks: [], status: 'open', endReason: undefined, lease: 0, lastWriteAt: now(), openId };
+        if (totalBytes >= maxBytes) {
+          throw new StreamstraightError(
+            'QUOTA_EXCEEDED',
+            `The relay's memory store is full (${totalBytes} bytes held, maxMemoryStoreBytes = ${maxBytes}): no new stream until stored ones expire. Streams already open go on.`,
+            { quota: { name: 'maxMemoryStoreBytes', limit: maxBytes } },
+          );
+        }
+        if (record) drop(streamId, record);
+        record = { chunks: [], bytes: 0, status: 'open', endReason: undefined, lease: 0, lastWriteAt: now(), openId };
         streams.set(streamId, record);
       }
       record.lease = ++leases;
@@ -119,9 +142,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): StreamStore {
         throw new StreamstraightError('SEQ_GAP', `Chunk ${seq} of stream "${streamId}" skips ahead: the relay holds up to ${next - 1}. Resend from ${next}.`);
       }
       const skip = next - seq;
+      const bytesBefore = record.bytes;
       if (skip < data.length) {
         const fresh = skip === 0 ? data : data.slice(skip);
-        for (const chunk of fresh) record.chunks.push(chunk);
+        for (const chunk of fresh) {
+          record.chunks.push(chunk);
+          record.bytes += chunk.length;
+        }
+        totalBytes += record.bytes - bytesBefore;
         record.lastWriteAt = now();
         emit(streamId, { type: 'chunks', streamId, seq: next, data: fresh });
       }
@@ -166,7 +194,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): StreamStore {
     },
 
     async health() {
-      return { status: 'ok', store: 'memory', detail: `${streams.size} streams` };
+      return { status: 'ok', store: 'memory', detail: `${streams.size} streams, ${totalBytes} bytes` };
     },
 
     async close() {
