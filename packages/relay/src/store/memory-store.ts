@@ -6,7 +6,9 @@ import {
   type OpenResult,
   type RetentionOptions,
   type StoreEvent,
+  type StreamMetadata,
   type StreamStore,
+  type TailAppendResult,
 } from './stream-store.js';
 
 /** Options of {@link memoryStore}. */
@@ -33,6 +35,14 @@ interface StreamRecord {
   lastWriteAt: number;
   /** The producer's id for the stream (`MuxOpen.openId`), when it gave one. */
   openId: string | undefined;
+  /** Kept for callers (`create`, `setMetadata`). */
+  metadata: StreamMetadata;
+  /** `appendAtTail`'s last writer sequence. */
+  writerSeq: string | undefined;
+  /** `appendAtTail`'s idempotent producers: id → last accepted epoch and seq. */
+  producers: Map<string, { epoch: number; seq: number }> | undefined;
+  /** The producer tuple `id epoch seq` whose append ended the stream, if one did. */
+  endedBy: string | undefined;
 }
 
 type Listener = (event: StoreEvent) => void;
@@ -94,6 +104,44 @@ export function memoryStore(options: MemoryStoreOptions = {}): StreamStore {
     return info;
   };
 
+  /** Refuses a new stream once the store holds `maxBytes`. */
+  const requireRoom = () => {
+    if (totalBytes >= maxBytes) {
+      throw new StreamstraightError(
+        'QUOTA_EXCEEDED',
+        `The relay's memory store is full (${totalBytes} bytes held, maxMemoryStoreBytes = ${maxBytes}): no new stream until stored ones expire. Streams already open go on.`,
+        { quota: { name: 'maxMemoryStoreBytes', limit: maxBytes } },
+      );
+    }
+  };
+
+  const newRecord = (openId: string | undefined): StreamRecord => ({
+    chunks: [],
+    bytes: 0,
+    status: 'open',
+    endReason: undefined,
+    lease: 0,
+    lastWriteAt: now(),
+    openId,
+    metadata: {},
+    writerSeq: undefined,
+    producers: undefined,
+    endedBy: undefined,
+  });
+
+  /** Stores `data` after the record's chunks and tells the listeners. */
+  const pushChunks = (streamId: string, record: StreamRecord, data: readonly string[]) => {
+    if (data.length === 0) return;
+    const seq = record.chunks.length;
+    for (const chunk of data) {
+      record.chunks.push(chunk);
+      record.bytes += chunk.length;
+      totalBytes += chunk.length;
+    }
+    record.lastWriteAt = now();
+    emit(streamId, { type: 'chunks', streamId, seq, data });
+  };
+
   const sweep = () => {
     const time = now();
     for (const [streamId, record] of streams) {
@@ -115,15 +163,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): StreamStore {
         throw new StreamstraightError('STREAM_ENDED', `Stream "${streamId}" has ended. Pick a new id, or pass overwriteExistingStream: true to replace it.`);
       }
       if (!record || mode === 'overwrite') {
-        if (totalBytes >= maxBytes) {
-          throw new StreamstraightError(
-            'QUOTA_EXCEEDED',
-            `The relay's memory store is full (${totalBytes} bytes held, maxMemoryStoreBytes = ${maxBytes}): no new stream until stored ones expire. Streams already open go on.`,
-            { quota: { name: 'maxMemoryStoreBytes', limit: maxBytes } },
-          );
-        }
+        requireRoom();
         if (record) drop(streamId, record);
-        record = { chunks: [], bytes: 0, status: 'open', endReason: undefined, lease: 0, lastWriteAt: now(), openId };
+        record = newRecord(openId);
         streams.set(streamId, record);
       }
       record.lease = ++leases;
@@ -191,6 +233,92 @@ export function memoryStore(options: MemoryStoreOptions = {}): StreamStore {
         set.delete(listener);
         if (set.size === 0 && listeners.get(streamId) === set) listeners.delete(streamId);
       };
+    },
+
+    async create(streamId, request) {
+      const existing = streams.get(streamId);
+      if (existing) return { created: false, info: infoOf(streamId, existing), metadata: { ...existing.metadata } };
+      requireRoom();
+      const record = newRecord(undefined);
+      record.metadata = { ...request.metadata };
+      streams.set(streamId, record);
+      pushChunks(streamId, record, request.data ?? []);
+      if (request.end !== undefined) endRecord(streamId, record, request.end);
+      return { created: true, info: infoOf(streamId, record), metadata: { ...record.metadata } };
+    },
+
+    async describe(streamId) {
+      const record = streams.get(streamId);
+      return record ? { info: infoOf(streamId, record), metadata: { ...record.metadata } } : undefined;
+    },
+
+    async setMetadata(streamId, fields) {
+      const record = streams.get(streamId);
+      if (!record) return false;
+      for (const [field, value] of Object.entries(fields)) {
+        if (value === null) delete record.metadata[field];
+        else record.metadata[field] = value;
+      }
+      return true;
+    },
+
+    async incrementMetadata(streamId, field, by) {
+      const record = streams.get(streamId);
+      if (!record) return undefined;
+      const value = (Number.parseInt(record.metadata[field] ?? '0', 10) || 0) + by;
+      record.metadata[field] = String(value);
+      return value;
+    },
+
+    async appendAtTail(streamId, request): Promise<TailAppendResult> {
+      const record = requireRecord(streamId);
+      if (request.metadata) Object.assign(record.metadata, request.metadata);
+      const { producer } = request;
+      const info = () => infoOf(streamId, record);
+      if (record.status === 'ended') {
+        if (producer && record.endedBy === `${producer.id} ${producer.epoch} ${producer.seq}`) {
+          return { status: 'duplicate', info: info(), producerSeq: producer.seq };
+        }
+        return { status: 'ended', info: info() };
+      }
+      if (producer) {
+        const state = record.producers?.get(producer.id);
+        if (!state) {
+          if (producer.seq !== 0) return { status: 'producer-gap', info: info(), expectedSeq: 0 };
+        } else if (producer.epoch < state.epoch) {
+          return { status: 'stale-epoch', info: info(), currentEpoch: state.epoch };
+        } else if (producer.epoch > state.epoch) {
+          if (producer.seq !== 0) return { status: 'epoch-seq', info: info() };
+        } else if (producer.seq <= state.seq) {
+          return { status: 'duplicate', info: info(), producerSeq: state.seq };
+        } else if (producer.seq > state.seq + 1) {
+          return { status: 'producer-gap', info: info(), expectedSeq: state.seq + 1 };
+        }
+      }
+      if (request.writerSeq !== undefined && record.writerSeq !== undefined && request.writerSeq <= record.writerSeq) {
+        return { status: 'writer-seq', info: info(), lastWriterSeq: record.writerSeq };
+      }
+      const firstSeq = record.chunks.length;
+      record.lease = 0; // no producer lease is 0: a producer that held the stream gets LEASE_LOST
+      pushChunks(streamId, record, request.data);
+      record.lastWriteAt = now();
+      if (producer) {
+        record.producers ??= new Map();
+        record.producers.set(producer.id, { epoch: producer.epoch, seq: producer.seq });
+      }
+      if (request.writerSeq !== undefined) record.writerSeq = request.writerSeq;
+      if (request.end !== undefined) {
+        record.endedBy = producer ? `${producer.id} ${producer.epoch} ${producer.seq}` : undefined;
+        endRecord(streamId, record, request.end);
+      }
+      return { status: 'appended', info: info(), firstSeq };
+    },
+
+    async delete(streamId) {
+      const record = streams.get(streamId);
+      if (!record) return false;
+      drop(streamId, record);
+      return true;
     },
 
     async health() {

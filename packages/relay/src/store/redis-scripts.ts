@@ -139,12 +139,157 @@ end
 return 1
 `;
 
+/** Publishes the chunks `fresh` (first seq `first`) like the append script does; nothing when empty. */
+const PUBLISH_CHUNKS = `
+local function publishChunks(channel, inlineMax, gen, first, fresh)
+  if #fresh == 0 then return end
+  local bytes = 0
+  for _, chunk in ipairs(fresh) do bytes = bytes + #chunk end
+  if bytes <= inlineMax then
+    redis.call('PUBLISH', channel, cjson.encode({t = 'c', g = gen, s = first, d = fresh}))
+  else
+    redis.call('PUBLISH', channel, cjson.encode({t = 'c', g = gen, s = first, n = #fresh}))
+  end
+end
+`;
+
+/**
+ * Creates a stream with metadata (fields `m:<name>`), initial chunks and an optional end, when the
+ * id is free. ARGV: gen (a fresh lease number), ttlMs, channel, inlineMaxBytes, endReason ('' =
+ * open), metadataCount, metadata name/value pairs…, data….
+ * Returns `{created (0|1), HGETALL of the meta hash…}`.
+ */
+export const CREATE_SCRIPT = `${PRELUDE}${PUBLISH_CHUNKS}
+local gen, ttl, channel, inlineMax, reason = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local metaCount = tonumber(ARGV[6])
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local existing = redis.call('HGETALL', KEYS[1])
+  table.insert(existing, 1, 0)
+  return existing
+end
+redis.call('DEL', KEYS[2])
+local DATA = 7 + metaCount * 2
+local count = #ARGV - DATA + 1
+local lastSeq = count - 1
+redis.call('HSET', KEYS[1], 'status', 'open', 'lastSeq', lastSeq, 'endReason', '', 'gen', gen, 'lease', 0, 'lastWriteAt', now)
+for index = 7, DATA - 1, 2 do redis.call('HSET', KEYS[1], 'm:' .. ARGV[index], ARGV[index + 1]) end
+local fresh = {}
+for index = DATA, #ARGV do
+  redis.call('XADD', KEYS[2], (index - DATA) .. '-1', 'd', ARGV[index])
+  fresh[#fresh + 1] = ARGV[index]
+end
+publishChunks(channel, inlineMax, tonumber(gen), 0, fresh)
+if reason ~= '' then
+  redis.call('HSET', KEYS[1], 'status', 'ended', 'endReason', reason)
+  redis.call('PUBLISH', channel, cjson.encode({t = 'e', g = tonumber(gen), s = lastSeq, r = reason}))
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+if count > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+local created = redis.call('HGETALL', KEYS[1])
+table.insert(created, 1, 1)
+return created
+`;
+
+/**
+ * Appends chunks at the tail after the writer checks (see `StreamStore.appendAtTail`).
+ * ARGV: ttlMs, channel, inlineMaxBytes, endReason ('' = none), writerSeq ('' = none), producerId
+ * ('' = none), producerEpoch, producerSeq, metadataCount, metadata pairs…, data….
+ * Returns `{outcome, lastSeq, status, endReason, gen, number, text, firstSeq}`.
+ */
+export const TAIL_APPEND_SCRIPT = `${PRELUDE}${PUBLISH_CHUNKS}
+local ttl, channel, inlineMax, reason, writerSeq = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local producerId, epochText, pseqText = ARGV[6], ARGV[7], ARGV[8]
+local metaCount = tonumber(ARGV[9])
+local DATA = 10 + metaCount * 2
+local fields = redis.call('HMGET', KEYS[1], 'status', 'lastSeq', 'endReason', 'gen', 'wseq', 'endedBy')
+if not fields[1] then return redis.error_reply('SS_NOT_FOUND') end
+for index = 10, DATA - 1, 2 do redis.call('HSET', KEYS[1], 'm:' .. ARGV[index], ARGV[index + 1]) end
+local status, lastSeq, endReason, gen = fields[1], tonumber(fields[2]), fields[3], tonumber(fields[4])
+local tuple = producerId .. ' ' .. epochText .. ' ' .. pseqText
+local function answer(outcome, number, text, first)
+  return {outcome, lastSeq, status, endReason, gen, number or 0, text or '', first or -1}
+end
+if status == 'ended' then
+  if producerId ~= '' and fields[6] == tuple then return answer('duplicate', tonumber(pseqText)) end
+  return answer('ended')
+end
+local producerField = 'p:' .. producerId
+if producerId ~= '' then
+  local epoch, pseq = tonumber(epochText), tonumber(pseqText)
+  local state = redis.call('HGET', KEYS[1], producerField)
+  if not state then
+    if pseq ~= 0 then return answer('producer-gap', 0) end
+  else
+    local space = string.find(state, ' ', 1, true)
+    local storedEpoch, storedSeq = tonumber(string.sub(state, 1, space - 1)), tonumber(string.sub(state, space + 1))
+    if epoch < storedEpoch then return answer('stale-epoch', storedEpoch) end
+    if epoch > storedEpoch then
+      if pseq ~= 0 then return answer('epoch-seq') end
+    elseif pseq <= storedSeq then return answer('duplicate', storedSeq)
+    elseif pseq > storedSeq + 1 then return answer('producer-gap', storedSeq + 1) end
+  end
+end
+-- Byte-wise string order (Lua's own comparison follows the server's locale).
+local function notAfter(a, b)
+  local length = math.min(#a, #b)
+  for index = 1, length do
+    local x, y = string.byte(a, index), string.byte(b, index)
+    if x ~= y then return x < y end
+  end
+  return #a <= #b
+end
+if writerSeq ~= '' and fields[5] and notAfter(writerSeq, fields[5]) then return answer('writer-seq', 0, fields[5]) end
+local first = lastSeq + 1
+local fresh = {}
+for index = DATA, #ARGV do
+  lastSeq = lastSeq + 1
+  redis.call('XADD', KEYS[2], lastSeq .. '-1', 'd', ARGV[index])
+  fresh[#fresh + 1] = ARGV[index]
+end
+redis.call('HSET', KEYS[1], 'lastSeq', lastSeq, 'lastWriteAt', now, 'lease', 0)
+if producerId ~= '' then redis.call('HSET', KEYS[1], producerField, epochText .. ' ' .. pseqText) end
+if writerSeq ~= '' then redis.call('HSET', KEYS[1], 'wseq', writerSeq) end
+publishChunks(channel, inlineMax, gen, first, fresh)
+if reason ~= '' then
+  status, endReason = 'ended', reason
+  redis.call('HSET', KEYS[1], 'status', 'ended', 'endReason', reason)
+  if producerId ~= '' then redis.call('HSET', KEYS[1], 'endedBy', tuple) end
+  redis.call('PUBLISH', channel, cjson.encode({t = 'e', g = gen, s = lastSeq, r = reason}))
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+if lastSeq >= 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+return answer('appended', 0, '', first)
+`;
+
+/**
+ * Sets or removes metadata fields of an existing stream. ARGV: triples name, op ('set' | 'del'), value.
+ * Returns 0 (no such stream) or 1.
+ */
+export const SET_METADATA_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for index = 1, #ARGV, 3 do
+  if ARGV[index + 1] == 'set' then redis.call('HSET', KEYS[1], 'm:' .. ARGV[index], ARGV[index + 2])
+  else redis.call('HDEL', KEYS[1], 'm:' .. ARGV[index]) end
+end
+return 1
+`;
+
+/** Adds ARGV[2] to metadata field ARGV[1] of an existing stream. Returns `{found (0|1), value}`. */
+export const INCREMENT_METADATA_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end
+return {1, redis.call('HINCRBY', KEYS[1], 'm:' .. ARGV[1], ARGV[2])}
+`;
+
 /** The scripts as ioredis custom commands (`defineCommand`), with the number of keys each takes. */
 export const SCRIPTS = {
   ssRelayOpen: { lua: OPEN_SCRIPT, numberOfKeys: 2 },
   ssRelayAppend: { lua: APPEND_SCRIPT, numberOfKeys: 2 },
   ssRelayEnd: { lua: END_SCRIPT, numberOfKeys: 2 },
   ssRelaySettle: { lua: SETTLE_SCRIPT, numberOfKeys: 1 },
+  ssRelayCreate: { lua: CREATE_SCRIPT, numberOfKeys: 2 },
+  ssRelayTailAppend: { lua: TAIL_APPEND_SCRIPT, numberOfKeys: 2 },
+  ssRelaySetMetadata: { lua: SET_METADATA_SCRIPT, numberOfKeys: 1 },
+  ssRelayIncrementMetadata: { lua: INCREMENT_METADATA_SCRIPT, numberOfKeys: 1 },
 } as const;
 
 type Arg = string | number;
@@ -155,4 +300,8 @@ export interface ScriptedClient {
   ssRelayAppend(meta: string, chunks: string, ...args: Arg[]): Promise<[number, number, number]>;
   ssRelayEnd(meta: string, chunks: string, ...args: Arg[]): Promise<[string, number?, string?, number?, number?]>;
   ssRelaySettle(openSet: string, ...args: Arg[]): Promise<number>;
+  ssRelayCreate(meta: string, chunks: string, ...args: Arg[]): Promise<[number, ...string[]]>;
+  ssRelayTailAppend(meta: string, chunks: string, ...args: Arg[]): Promise<[string, number, string, string, number, number, string, number]>;
+  ssRelaySetMetadata(meta: string, ...args: Arg[]): Promise<number>;
+  ssRelayIncrementMetadata(meta: string, ...args: Arg[]): Promise<[number, number]>;
 }

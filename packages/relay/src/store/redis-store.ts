@@ -14,7 +14,10 @@ import {
   type OpenMode,
   type OpenResult,
   type RetentionOptions,
+  type StreamDescription,
+  type StreamMetadata,
   type StreamStore,
+  type TailAppendResult,
 } from './stream-store.js';
 
 /** Options of {@link redisStore}. Give `url`, `clusterNodes` or `client` (a `client` wins over the others). */
@@ -249,6 +252,28 @@ export function redisStore(options: RedisStoreOptions): StreamStore {
     return { info: infoOf(streamId, status, Number(lastSeq), endReason ?? ''), gen: Number(gen) };
   };
 
+  /** A stream's state and metadata from its meta hash as HGETALL returns it (flat name, value, …). */
+  const describeHash = (streamId: string, flat: readonly string[]): StreamDescription => {
+    const hash = new Map<string, string>();
+    for (let index = 0; index + 1 < flat.length; index += 2) hash.set(String(flat[index]), String(flat[index + 1]));
+    const status = hash.get('status');
+    const lastSeq = hash.get('lastSeq');
+    if (status === undefined || !STATUSES.has(status) || lastSeq === undefined) {
+      throw new StreamstraightError(
+        'STREAM_CORRUPT',
+        `Stream "${streamId}" cannot be used: Redis key "${metaKey(streamId)}" holds a hash the relay did not write. Another program wrote there; delete the stream's keys or give the relay its own keyPrefix.`,
+      );
+    }
+    const metadata: StreamMetadata = {};
+    for (const [field, value] of hash) if (field.startsWith('m:')) metadata[field.slice(2)] = value;
+    return { info: infoOf(streamId, status, Number(lastSeq), hash.get('endReason') ?? ''), metadata };
+  };
+
+  const metadataArgs = (metadata: StreamMetadata | undefined): Array<string> => {
+    const entries = Object.entries(metadata ?? {});
+    return [String(entries.length), ...entries.flat()];
+  };
+
   const read = async (streamId: string, fromSeq: number, limit: number): Promise<string[]> => {
     const from = Math.max(0, Math.floor(fromSeq));
     if (!(limit >= 1)) return [];
@@ -402,6 +427,100 @@ export function redisStore(options: RedisStoreOptions): StreamStore {
 
     subscribe(streamId, listener) {
       return feeds.subscribe(streamId, listener);
+    },
+
+    create(streamId, request) {
+      return guard(streamId, async () => {
+        const data = request.data ?? [];
+        const [gen] = await Promise.all([client.incr(leaseKey), client.zadd(openSetKey, Date.now(), streamId)]);
+        const [created, ...flat] = await scripted.ssRelayCreate(
+          metaKey(streamId),
+          chunksKey(streamId),
+          gen,
+          ttlMs,
+          channelOf(streamId),
+          inlineMax,
+          request.end ?? '',
+          ...metadataArgs(request.metadata),
+          ...data,
+        );
+        const described = describeHash(streamId, flat);
+        if (created === 1) {
+          if (data.length > 0) feeds.localChunks(streamId, gen, 0, data);
+          if (request.end !== undefined) feeds.localEnd(streamId, gen, data.length - 1, request.end);
+        }
+        return { created: created === 1, ...described };
+      });
+    },
+
+    describe(streamId) {
+      return guard(streamId, async () => {
+        const flat = await client.hgetall(metaKey(streamId));
+        if (Object.keys(flat).length === 0) return undefined;
+        return describeHash(streamId, Object.entries(flat).flat());
+      });
+    },
+
+    setMetadata(streamId, fields) {
+      return guard(streamId, async () => {
+        const args = Object.entries(fields).flatMap(([field, value]) => (value === null ? [field, 'del', ''] : [field, 'set', value]));
+        return (await scripted.ssRelaySetMetadata(metaKey(streamId), ...args)) === 1;
+      });
+    },
+
+    incrementMetadata(streamId, field, by) {
+      return guard(streamId, async () => {
+        const [found, value] = await scripted.ssRelayIncrementMetadata(metaKey(streamId), field, by);
+        return found === 1 ? Number(value) : undefined;
+      });
+    },
+
+    appendAtTail(streamId, request) {
+      return guard(streamId, async (): Promise<TailAppendResult> => {
+        const { producer } = request;
+        const [outcome, lastSeq, status, endReason, gen, number, text, firstSeq] = await scripted.ssRelayTailAppend(
+          metaKey(streamId),
+          chunksKey(streamId),
+          ttlMs,
+          channelOf(streamId),
+          inlineMax,
+          request.end ?? '',
+          request.writerSeq ?? '',
+          producer?.id ?? '',
+          producer?.epoch ?? 0,
+          producer?.seq ?? 0,
+          ...metadataArgs(request.metadata),
+          ...request.data,
+        );
+        const info = infoOf(streamId, status, Number(lastSeq), endReason);
+        switch (outcome) {
+          case 'appended':
+            if (request.data.length > 0) feeds.localChunks(streamId, gen, firstSeq, request.data);
+            if (request.end !== undefined) feeds.localEnd(streamId, gen, info.lastSeq, request.end);
+            return { status: 'appended', info, firstSeq };
+          case 'duplicate':
+            return { status: 'duplicate', info, producerSeq: Number(number) };
+          case 'ended':
+            return { status: 'ended', info };
+          case 'stale-epoch':
+            return { status: 'stale-epoch', info, currentEpoch: Number(number) };
+          case 'epoch-seq':
+            return { status: 'epoch-seq', info };
+          case 'producer-gap':
+            return { status: 'producer-gap', info, expectedSeq: Number(number) };
+          case 'writer-seq':
+            return { status: 'writer-seq', info, lastWriterSeq: text };
+          default:
+            throw new StreamstraightError('INTERNAL', `The Redis store's append script answered "${outcome}" for stream "${streamId}".`);
+        }
+      });
+    },
+
+    delete(streamId) {
+      return guard(streamId, async () => {
+        const [removed] = await Promise.all([client.del(metaKey(streamId), chunksKey(streamId)), client.zrem(openSetKey, streamId)]);
+        return removed > 0;
+      });
     },
 
     async health() {

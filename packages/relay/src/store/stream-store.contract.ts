@@ -197,6 +197,130 @@ export function describeStreamStoreContract(name: string, factory: StoreFactory)
       expect(await store.read(id, 0, 10)).toEqual([]);
     });
 
+    it('create stores metadata, chunks and an end at once; a second create changes nothing', async () => {
+      const store = await make();
+      const id = uniqueId();
+      const events: StoreEvent[] = [];
+      const unsubscribe = store.subscribe(id, (event) => events.push(event));
+      const first = await store.create(id, { metadata: { contentType: 'text/plain' }, data: ['a', 'b'], end: 'completed' });
+      expect(first).toEqual({
+        created: true,
+        info: { streamId: id, status: 'ended', lastSeq: 1, endReason: 'completed' },
+        metadata: { contentType: 'text/plain' },
+      });
+      const again = await store.create(id, { metadata: { contentType: 'application/json' }, data: ['x'] });
+      expect(again).toEqual({ ...first, created: false });
+      expect(await store.read(id, 0, 10)).toEqual(['a', 'b']);
+      for (let attempt = 0; attempt < 100 && events.length < 2; attempt++) await sleep(10);
+      expect(events.map((event) => event.type)).toEqual(['chunks', 'end']);
+      unsubscribe();
+      const empty = uniqueId();
+      expect((await store.create(empty, { metadata: {} })).info).toEqual({ streamId: empty, status: 'open', lastSeq: -1 });
+      // A producer attaches to a created stream with open().
+      const { lease } = await store.open(empty, 'attach');
+      expect(await store.append(empty, lease, 0, ['p'])).toEqual({ lastSeq: 0 });
+    });
+
+    it('describe, setMetadata and incrementMetadata keep string fields beside a stream', async () => {
+      const store = await make();
+      const id = uniqueId();
+      expect(await store.describe(id)).toBeUndefined();
+      expect(await store.setMetadata(id, { a: '1' })).toBe(false);
+      expect(await store.incrementMetadata(id, 'refs', 1)).toBeUndefined();
+      expect(await store.describe(id)).toBeUndefined(); // nothing was created by the refused calls
+      await store.create(id, { metadata: { a: '1', b: '2' } });
+      expect(await store.setMetadata(id, { a: 'one', b: null, c: '3' })).toBe(true);
+      expect(await store.incrementMetadata(id, 'refs', 2)).toBe(2);
+      expect(await store.incrementMetadata(id, 'refs', -1)).toBe(1);
+      expect(await store.describe(id)).toEqual({
+        info: { streamId: id, status: 'open', lastSeq: -1 },
+        metadata: { a: 'one', c: '3', refs: '1' },
+      });
+    });
+
+    it('appendAtTail appends after whatever is stored and takes the stream from a producer lease', async () => {
+      const store = await make();
+      const id = uniqueId();
+      const { lease } = await store.open(id, 'create');
+      await store.append(id, lease, 0, ['a']);
+      const result = await store.appendAtTail(id, { data: ['b', 'c'], metadata: { touched: '1' } });
+      expect(result).toEqual({ status: 'appended', info: { streamId: id, status: 'open', lastSeq: 2 }, firstSeq: 1 });
+      await expectCode(store.append(id, lease, 3, ['d']), 'LEASE_LOST');
+      expect(await store.read(id, 0, 10)).toEqual(['a', 'b', 'c']);
+      expect((await store.describe(id))?.metadata).toEqual({ touched: '1' });
+      await expectCode(store.appendAtTail(uniqueId(), { data: ['x'] }), 'STREAM_NOT_FOUND');
+    });
+
+    it('appendAtTail refuses a writer sequence that does not grow, storing nothing', async () => {
+      const store = await make();
+      const id = uniqueId();
+      await store.create(id, { metadata: {} });
+      expect((await store.appendAtTail(id, { data: ['a'], writerSeq: '2' })).status).toBe('appended');
+      expect(await store.appendAtTail(id, { data: ['b'], writerSeq: '10' })).toEqual({
+        status: 'writer-seq',
+        info: { streamId: id, status: 'open', lastSeq: 0 },
+        lastWriterSeq: '2',
+      });
+      expect((await store.appendAtTail(id, { data: ['c'], writerSeq: '2' })).status).toBe('writer-seq');
+      expect((await store.appendAtTail(id, { data: ['d'], writerSeq: '3' })).status).toBe('appended');
+      expect(await store.read(id, 0, 10)).toEqual(['a', 'd']);
+    });
+
+    it('appendAtTail fences idempotent producers by epoch and seq', async () => {
+      const store = await make();
+      const id = uniqueId();
+      await store.create(id, { metadata: {} });
+      const send = (data: string, epoch: number, seq: number) => store.appendAtTail(id, { data: [data], producer: { id: 'p', epoch, seq } });
+      expect((await send('a', 0, 1)).status).toBe('producer-gap'); // a new producer starts at 0
+      expect((await send('a', 0, 0)).status).toBe('appended');
+      expect((await send('b', 0, 1)).status).toBe('appended');
+      expect(await send('b', 0, 1)).toMatchObject({ status: 'duplicate', producerSeq: 1 });
+      expect(await send('a', 0, 0)).toMatchObject({ status: 'duplicate', producerSeq: 1 });
+      expect(await send('x', 0, 5)).toMatchObject({ status: 'producer-gap', expectedSeq: 2 });
+      expect((await send('x', 1, 3)).status).toBe('epoch-seq');
+      expect((await send('c', 1, 0)).status).toBe('appended');
+      expect(await send('z', 0, 2)).toMatchObject({ status: 'stale-epoch', currentEpoch: 1 });
+      expect((await store.appendAtTail(id, { data: ['q'], producer: { id: 'other', epoch: 0, seq: 0 } })).status).toBe('appended');
+      expect(await store.read(id, 0, 10)).toEqual(['a', 'b', 'c', 'q']);
+    });
+
+    it('appendAtTail ends atomically with the last data; only the ending producer tuple is a duplicate after', async () => {
+      const store = await make();
+      const id = uniqueId();
+      await store.create(id, { metadata: {} });
+      const events: StoreEvent[] = [];
+      const unsubscribe = store.subscribe(id, (event) => events.push(event));
+      const last = await store.appendAtTail(id, { data: ['end'], end: 'completed', producer: { id: 'p', epoch: 0, seq: 0 } });
+      expect(last).toEqual({ status: 'appended', info: { streamId: id, status: 'ended', lastSeq: 0, endReason: 'completed' }, firstSeq: 0 });
+      expect((await store.appendAtTail(id, { data: ['end'], end: 'completed', producer: { id: 'p', epoch: 0, seq: 0 } })).status).toBe('duplicate');
+      expect((await store.appendAtTail(id, { data: ['more'], producer: { id: 'p', epoch: 0, seq: 1 } })).status).toBe('ended');
+      expect((await store.appendAtTail(id, { data: [], end: 'completed' })).status).toBe('ended');
+      for (let attempt = 0; attempt < 100 && events.length < 2; attempt++) await sleep(10);
+      expect(events).toEqual([
+        { type: 'chunks', streamId: id, seq: 0, data: ['end'] },
+        { type: 'end', streamId: id, info: { streamId: id, status: 'ended', lastSeq: 0, endReason: 'completed' } },
+      ]);
+      unsubscribe();
+      // A close without data.
+      const closeOnly = uniqueId();
+      await store.create(closeOnly, { metadata: {} });
+      expect(await store.appendAtTail(closeOnly, { data: [], end: 'completed' })).toMatchObject({ status: 'appended', info: { status: 'ended', lastSeq: -1 } });
+    });
+
+    it('delete removes a stream with its chunks and metadata; the id can be created again', async () => {
+      const store = await make();
+      const id = uniqueId();
+      await store.create(id, { metadata: { a: '1' }, data: ['a', 'b'] });
+      expect(await store.delete(id)).toBe(true);
+      expect(await store.delete(id)).toBe(false);
+      expect(await store.info(id)).toBeUndefined();
+      expect(await store.describe(id)).toBeUndefined();
+      expect(await store.read(id, 0, 10)).toEqual([]);
+      const again = await store.create(id, { metadata: {}, data: ['new'] });
+      expect(again.created).toBe(true);
+      expect(await store.read(id, 0, 10)).toEqual(['new']);
+    });
+
     it('reports health', async () => {
       const store = await make();
       expect((await store.health()).status).toBe('ok');
