@@ -5,6 +5,7 @@ import { getRequestListener } from '@hono/node-server';
 import { DEFAULT_MAX_CHUNK_BYTES, SOCKET_PATH } from '@ss/core/protocol';
 import { Server } from 'socket.io';
 import { createApiKeyCheck } from './api-keys.js';
+import { type DurableStreamsOptions, createDurableStreamsFace } from './durable-streams/durable-streams-face.js';
 import { createHttpApi } from './http-api.js';
 import { type LogFunction, type LogLevel, type RelayLogger, toRelayLogger } from './logger.js';
 import { authenticate } from './internal/authenticate.js';
@@ -19,6 +20,7 @@ import { RelayMetrics } from './internal/relay-metrics.js';
 import type { RelayServer } from './internal/relay-socket.js';
 import { StreamHub } from './internal/stream-hub.js';
 import { ThrottledLog } from './internal/throttled-log.js';
+import { VerifiedTokens } from './internal/verified-tokens.js';
 import { memoryStore } from './store/memory-store.js';
 import { DEFAULT_TTL_MS, type StreamStore } from './store/stream-store.js';
 
@@ -42,6 +44,8 @@ export interface RelayOptions {
   clockToleranceSeconds?: number;
   /** Names this relay in `stream:info`. Default: `<hostname>-<pid>`. */
   deploymentId?: string;
+  /** The Durable Streams protocol under a path prefix (default `/ds`, authenticated); `false` turns it off. */
+  durableStreams?: DurableStreamsOptions | false;
   /**
    * The logger: pino, or anything with pino's level methods and `child` ({@link RelayLogger}). Every
    * part of the relay logs through it: auth failures (warn, at most one line per kind every 10 s),
@@ -133,7 +137,21 @@ export function createRelay(options: RelayOptions): Relay {
     log: log.child({ component: 'http' }),
     throttledLog,
   });
-  const httpServer = createServer(getRequestListener(httpApi.fetch));
+  const httpListener = getRequestListener(httpApi.fetch);
+  const durableStreams =
+    options.durableStreams === false
+      ? undefined
+      : createDurableStreamsFace(options.durableStreams ?? {}, {
+          store,
+          checkApiKey,
+          verifiedTokens: new VerifiedTokens(options.apiKeys, options.clockToleranceSeconds ?? 5),
+          registry: metrics.registry,
+          onInternalError: (error) => log.error({ err: error }, 'unexpected error in a Durable Streams request'),
+        });
+  const httpServer = createServer((request, response) => {
+    if (durableStreams?.matches(request.url)) void durableStreams.handle(request, response);
+    else void httpListener(request, response);
+  });
   const metricsServer = metricsOwnPort ? createMetricsServer(() => metrics.scrape()) : undefined;
   const io: RelayServer = new Server(httpServer, {
     path: SOCKET_PATH,
@@ -201,6 +219,7 @@ export function createRelay(options: RelayOptions): Relay {
         const started = Date.now();
         if (metricsServer?.listening) metricsServer.close();
         log.info({ connections: io.engine.clientsCount }, 'relay closing: disconnecting every client');
+        durableStreams?.close();
         // io.close() disconnects every socket and closes the HTTP server.
         await new Promise<void>((resolve) => io.close(() => resolve()));
         readerBudgets.close();
