@@ -45,6 +45,9 @@ Options:
   --drain <duration>         on SIGTERM/SIGINT, answer /readyz with 503 for this long before disconnecting
                              clients, so a load balancer stops sending new ones (default 0, env SS_DRAIN)
   --shutdown-timeout <d>     exit with code 1 if shutting down takes longer (default 10s, env SS_SHUTDOWN_TIMEOUT)
+  --durable-streams <mode>   the Durable Streams protocol at /ds: authenticated (default; API key to write,
+                             API key or client token to read), open (no credentials: local tests only),
+                             or off (env SS_DURABLE_STREAMS)
   -v, --version              print the version
   -h, --help                 show this help
 
@@ -95,6 +98,7 @@ async function main(): Promise<void> {
     drain: { type: 'string' },
     'shutdown-timeout': { type: 'string' },
     version: { type: 'boolean', short: 'v' },
+    'durable-streams': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
     ...limitArgOptions(),
   } as const;
@@ -214,6 +218,12 @@ async function main(): Promise<void> {
   } catch (error) {
     fail((error as Error).message);
   }
+  const durableStreamsMode = values['durable-streams'] ?? (process.env.SS_DURABLE_STREAMS || 'authenticated');
+  if (durableStreamsMode !== 'authenticated' && durableStreamsMode !== 'open' && durableStreamsMode !== 'off') {
+    fail(`--durable-streams must be authenticated, open or off, got "${durableStreamsMode}".`);
+  }
+  const durableStreams = durableStreamsMode === 'off' ? (false as const) : { access: durableStreamsMode as 'authenticated' | 'open' };
+
   const relay = createRelay({
     apiKeys,
     store,
@@ -230,12 +240,15 @@ async function main(): Promise<void> {
     metricsHost,
     log,
     limits,
+    durableStreams,
   });
+  const durableStreamsNote = (url: string) =>
+    durableStreams === false ? '' : `, Durable Streams at ${url}/ds${durableStreamsMode === 'open' ? ' WITHOUT credentials' : ''}`;
   try {
     const { url, metricsUrl } = await relay.listen(port, host);
     log.info(
       { url, store: storeName, apiKeys: apiKeys.length, metrics: metricsSwitch === 'off' ? 'off' : (metricsUrl ?? `${url}/metrics`) },
-      `ss-relay listening on ${url} (${storeName}, ${apiKeys.length} API key${apiKeys.length === 1 ? '' : 's'})`,
+      `ss-relay listening on ${url} (${storeName}, ${apiKeys.length} API key${apiKeys.length === 1 ? '' : 's'}${durableStreamsNote(url)})`,
     );
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

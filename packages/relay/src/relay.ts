@@ -103,7 +103,7 @@ export interface Relay {
 
 /**
  * Creates the relay: Socket.IO for producers and readers, plus the HTTP API (`POST /v1/token`,
- * `GET /v1/streams/:id`, `GET /healthz`) on the same port.
+ * `GET /v1/streams/:id`, `GET /healthz`) and the Durable Streams protocol (`/ds`) on the same port.
  *
  * @param options - API keys, store and limits.
  * @returns the relay; call `listen()` to start it.

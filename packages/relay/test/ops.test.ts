@@ -96,6 +96,7 @@ const FLAG_OF_OPTION: Record<string, string> = {
   metricsPort: '--metrics-port',
   metricsHost: '--metrics-host',
   unscopedTokens: '--unscoped-tokens',
+  durableStreams: '--durable-streams',
 };
 /** Options whose flags are checked elsewhere: each limit gets its own flag with the limits work (issue #12). */
 const CHECKED_ELSEWHERE = new Set(['limits']);
