@@ -149,7 +149,7 @@ describe.skipIf(redisServerMissing)('several relays, one Redis', () => {
       );
       await relayA.kill(signal);
       if (signal === 'SIGKILL') expect(relayA.child.signalCode).toBe('SIGKILL');
-      else expect({ code: await relayA.exited, output: relayA.output() }).toMatchObject({ code: 0, output: expect.stringContaining('SIGTERM, closing') });
+      else expect({ code: await relayA.exited, output: relayA.output() }).toMatchObject({ code: 0, output: expect.stringContaining('SIGTERM, shutting down') });
       const stillOpen = (await Promise.all(ids.map((streamId) => observer.info(streamId)))).filter((info) => info?.status === 'open');
       expect(stillOpen.length).toBeGreaterThan(0); // killed mid-stream
 
