@@ -52,6 +52,11 @@ export interface HttpApiOptions {
    * {@link UNSCOPED_TOKEN_EXPIRES_IN}), as Streamstraight's own SDKs ask. Default `true`.
    */
   unscopedTokens?: boolean;
+  /**
+   * Rate limit of `POST /v1/token`, asked with the request's (valid) API key: `undefined` lets it
+   * through, a number refuses it with a 429 `RATE_LIMITED` carrying that `retryInMs`. Default: none.
+   */
+  tokenRateLimit?: (apiKey: string) => number | undefined;
   /** Called with unexpected errors before a 500 is answered. Default: `log.error`. */
   onInternalError?: (error: unknown) => void;
 }
@@ -68,6 +73,10 @@ const TOKEN_BODY_SHAPE =
 function errorResponse(c: Context, error: StreamstraightError): Response {
   const body: { error: ErrorPayload } = { error: { code: error.code, message: error.message } };
   const headers: Record<string, string> = error.code === 'UNAUTHORIZED' ? { 'WWW-Authenticate': 'Bearer' } : {};
+  if (error.code === 'RATE_LIMITED' && error.retryInMs !== undefined) {
+    body.error.retryInMs = error.retryInMs;
+    headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryInMs / 1000)));
+  }
   return c.json(body, error.status as ContentfulStatusCode, headers);
 }
 
@@ -181,6 +190,10 @@ export function createHttpApi(options: HttpApiOptions): Hono {
     }),
     async (c) => {
       requireApiKey(c);
+      const retryInMs = options.tokenRateLimit?.(bearerToken(c.req.header('authorization'))!);
+      if (retryInMs !== undefined) {
+        throw new StreamstraightError('RATE_LIMITED', `Too many token requests with this API key; retry in ${retryInMs} ms.`, { retryInMs });
+      }
       const text = await c.req.text();
       if (text.trim() === '') {
         // Streamstraight's SDKs send no body: they cannot name streams.

@@ -29,6 +29,16 @@ export interface RelayLimits {
   maxChunksPerSecondPerConnection: number;
   /** Bytes the default memory store may hold; past them new streams are refused (`QUOTA_EXCEEDED`), nothing is evicted. */
   maxMemoryStoreBytes: number;
+  /** A TCP connection must send a complete HTTP request (a handshake included) this soon, and a Socket.IO session must connect to the namespace this soon after engine.io opened it; else it is closed. */
+  handshakeTimeoutMs: number;
+  /** TCP connections one IP address may hold at once (a new one past it gets HTTP 429). Behind a proxy every client has the proxy's address: raise it, or 0 (off). */
+  maxConnectionsPerIp: number;
+  /** Refused Socket.IO handshakes one IP may cause in `failedHandshakeWindowMs`; past it its new handshakes get HTTP 429 `RATE_LIMITED` until the window ends. 0: off. */
+  maxFailedHandshakesPerIp: number;
+  /** The window of `maxFailedHandshakesPerIp`. */
+  failedHandshakeWindowMs: number;
+  /** `POST /v1/token` requests per second per API key (a one-second bucket; HTTP 429 `RATE_LIMITED` past it). 0: off. */
+  maxTokenRequestsPerKeyPerSecond: number;
   /** Deepest nesting of arrays and objects in a client's event payload or handshake `auth` (`BAD_REQUEST` past it). The protocol needs 4. */
   maxPayloadDepth: number;
   /** Most entries of one array (or keys of one object) in a client's payload (`BAD_REQUEST` past it). The protocol needs 1,024. */
@@ -46,6 +56,11 @@ export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxStoredBytesPerKey: 512 * 1024 * 1024,
   maxChunksPerSecondPerConnection: 0,
   maxMemoryStoreBytes: 1024 * 1024 * 1024,
+  handshakeTimeoutMs: 10_000,
+  maxConnectionsPerIp: 2_000,
+  maxFailedHandshakesPerIp: 20,
+  failedHandshakeWindowMs: 10_000,
+  maxTokenRequestsPerKeyPerSecond: 200,
   maxPayloadDepth: 16,
   maxPayloadEntries: 1024,
 });
@@ -82,6 +97,11 @@ export const LIMIT_FLAGS: Readonly<Record<keyof RelayLimits, { flag: string; kin
   maxStoredBytesPerKey: { flag: 'max-stored-bytes-per-key', kind: 'bytes', help: "bytes one API key's streams may hold on this relay" },
   maxChunksPerSecondPerConnection: { flag: 'max-chunks-per-second-per-connection', kind: 'count', help: 'chunks per second one producer connection may send (0: off)' },
   maxMemoryStoreBytes: { flag: 'max-memory-store-bytes', kind: 'bytes', help: 'bytes the memory store may hold before it refuses new streams' },
+  handshakeTimeoutMs: { flag: 'handshake-timeout', kind: 'duration', help: 'close a connection that has not completed its HTTP request or Socket.IO connect by then' },
+  maxConnectionsPerIp: { flag: 'max-connections-per-ip', kind: 'count', help: 'TCP connections one IP may hold (0: off; raise it behind a proxy)' },
+  maxFailedHandshakesPerIp: { flag: 'max-failed-handshakes-per-ip', kind: 'count', help: 'refused handshakes per IP per window before its handshakes get 429 (0: off)' },
+  failedHandshakeWindowMs: { flag: 'failed-handshake-window', kind: 'duration', help: 'the window of --max-failed-handshakes-per-ip' },
+  maxTokenRequestsPerKeyPerSecond: { flag: 'max-token-requests-per-key-per-second', kind: 'count', help: 'POST /v1/token requests per second per API key (0: off)' },
   maxPayloadDepth: { flag: 'max-payload-depth', kind: 'count', help: 'deepest nesting of arrays and objects in a client payload' },
   maxPayloadEntries: { flag: 'max-payload-entries', kind: 'count', help: 'most entries of one array or object in a client payload' },
 });

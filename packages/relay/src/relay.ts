@@ -14,7 +14,8 @@ import { startConsumerSession } from './internal/consumer-session.js';
 import { type ProducerHandle, startProducerSession } from './internal/producer-session.js';
 import { type RelayLimits, resolveLimits } from './relay-limits.js';
 import { guardPayloads } from './internal/payload-guard.js';
-import { ProducerQuotas } from './internal/producer-quotas.js';
+import { ConnectionGuard } from './internal/connection-guard.js';
+import { KeyedRateLimiter, ProducerQuotas, apiKeyId } from './internal/producer-quotas.js';
 import { ReaderBudgets } from './internal/reader-budget.js';
 import { RelayMetrics } from './internal/relay-metrics.js';
 import type { RelayServer } from './internal/relay-socket.js';
@@ -126,6 +127,7 @@ export function createRelay(options: RelayOptions): Relay {
   const metricsEnabled = options.metrics ?? true;
   const metricsOwnPort = metricsEnabled && options.metricsPort !== undefined;
   let closing = false;
+  const tokenRequests = new KeyedRateLimiter(limits.maxTokenRequestsPerKeyPerSecond);
   const httpApi = createHttpApi({
     apiKeys: options.apiKeys,
     checkApiKey,
@@ -134,6 +136,7 @@ export function createRelay(options: RelayOptions): Relay {
     readiness: async () => (closing ? { status: 'degraded', detail: 'The relay is shutting down.' } : await store.health()),
     metrics: metricsEnabled && !metricsOwnPort ? () => metrics.scrape() : undefined,
     unscopedTokens: options.unscopedTokens,
+    tokenRateLimit: (apiKey) => tokenRequests.take(apiKeyId(apiKey)),
     log: log.child({ component: 'http' }),
     throttledLog,
   });
@@ -158,8 +161,20 @@ export function createRelay(options: RelayOptions): Relay {
     // A frame holds up to 1,024 chunks; leave room for a full batch of large chunks.
     maxHttpBufferSize: Math.max(8 * 1024 * 1024, maxChunkBytes * 4),
     cors: { origin: options.corsOrigin ?? true },
+    // An engine.io session that has not joined the namespace by then is closed (Socket.IO's default: 45 s).
+    connectTimeout: limits.handshakeTimeoutMs,
     serveClient: false,
   });
+  const connectionGuard = new ConnectionGuard({
+    socketPath: SOCKET_PATH,
+    handshakeTimeoutMs: limits.handshakeTimeoutMs,
+    maxConnectionsPerIp: limits.maxConnectionsPerIp,
+    maxFailedHandshakesPerIp: limits.maxFailedHandshakesPerIp,
+    failedHandshakeWindowMs: limits.failedHandshakeWindowMs,
+    metrics,
+    throttledLog,
+  });
+  connectionGuard.attach(httpServer);
   const producers = new Map<string, ProducerHandle>();
   const quotas = new ProducerQuotas(limits, options.ttlMs ?? DEFAULT_TTL_MS);
   const readerBudgets = new ReaderBudgets({ maxQueuedBytes: limits.maxQueuedBytesPerReader, stallTimeoutMs: limits.slowReaderTimeoutMs }, metrics);
@@ -179,7 +194,7 @@ export function createRelay(options: RelayOptions): Relay {
   const consumerContext = { store, hub, producers, log: log.child({ component: 'reader' }), throttledLog, metrics, clockToleranceSeconds, limits, readerBudgets };
 
   const payloadLimits = { maxDepth: limits.maxPayloadDepth, maxEntries: limits.maxPayloadEntries };
-  io.use(authenticate({ apiKeys: options.apiKeys, checkApiKey, clockToleranceSeconds, throttledLog, payloadLimits }));
+  io.use(authenticate({ apiKeys: options.apiKeys, checkApiKey, clockToleranceSeconds, throttledLog, payloadLimits, onRefused: (address) => connectionGuard.noteFailedHandshake(address) }));
   io.on('connection', (socket) => {
     const role = socket.data.identity.role;
     // A producer connection gets an ack per frame of every stream: worth one write per batch. A

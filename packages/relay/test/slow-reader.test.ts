@@ -88,7 +88,8 @@ function resumingReader(url: string, token: string, streamId: string) {
 describe('a reader that stops reading', () => {
   it('live: it is moved to paced reads, dropped with SLOW_READER, and resumes exactly once; relay memory stays bounded', async () => {
     const relay = later(
-      await startRelayProcess(['--api-key', API_KEY, '--max-queued-bytes-per-reader', String(BUDGET), '--slow-reader-timeout', '2s']),
+      // 40 MiB in one stream: over the default maxStreamBytes (32 MiB).
+      await startRelayProcess(['--api-key', API_KEY, '--max-queued-bytes-per-reader', String(BUDGET), '--slow-reader-timeout', '2s', '--max-stream-bytes', String(64 * 2 ** 20)]),
       (process) => process.kill('SIGKILL'),
     );
     const producer = later(await connectMuxProducer(relay.url, API_KEY), close);

@@ -15,6 +15,8 @@ export interface AuthenticateOptions {
   throttledLog?: ThrottledLog;
   /** Bounds on the shape of the handshake's `auth` object. */
   payloadLimits: PayloadShapeLimits;
+  /** Told about every refused handshake, with the client's address (for the per-IP rate limit). */
+  onRefused?: (address: string) => void;
 }
 
 /**
@@ -75,6 +77,7 @@ export function authenticate(options: AuthenticateOptions) {
       },
       (error: unknown) => {
         const typed = StreamstraightError.from(error, 'UNAUTHORIZED');
+        options.onRefused?.(socket.conn.remoteAddress);
         const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
         options.throttledLog?.write(
           'warn',

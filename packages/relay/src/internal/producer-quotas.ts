@@ -178,3 +178,32 @@ export class ProducerQuotas {
     for (const [streamId, entry] of this.ledger) if (entry.expiresAt <= now) this.forget(streamId, entry);
   }
 }
+
+/**
+ * One token bucket per key (an API key id, say) holding one second's worth of `ratePerSecond`.
+ * Keys are few (the configured API keys), so the table stays small.
+ */
+export class KeyedRateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; refilledAt: number }>();
+
+  constructor(private readonly ratePerSecond: number) {}
+
+  /**
+   * Takes one token for `key`.
+   * @returns `undefined` when there was one, else how many ms until there is. Always `undefined` when the rate is 0 (off).
+   */
+  take(key: string): number | undefined {
+    const rate = this.ratePerSecond;
+    if (rate <= 0) return undefined;
+    const now = Date.now();
+    const bucket = this.buckets.get(key) ?? { tokens: rate, refilledAt: now };
+    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.refilledAt) * rate) / 1000);
+    bucket.refilledAt = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return undefined;
+    }
+    return Math.ceil(((1 - bucket.tokens) * 1000) / rate);
+  }
+}
