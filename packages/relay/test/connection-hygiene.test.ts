@@ -62,7 +62,7 @@ describe('rate limits', () => {
 
     const outcomes: string[] = [];
     for (let attempt = 0; attempt < 30; attempt++) {
-      const error = await connectMuxProducer(url, 'wrong-key').then(
+      const error: Error & { data?: { code?: string } } = await connectMuxProducer(url, 'wrong-key').then(
         (socket) => {
           socket.close();
           return new Error('connected with a wrong key');
