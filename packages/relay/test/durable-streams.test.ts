@@ -163,6 +163,79 @@ describe('Durable Streams face', () => {
   });
 });
 
+describe('Durable Streams face: limits, replaced streams, shutdown', () => {
+  it('maxReadBytes pages a catch-up read; sseMaxDurationMs ends an SSE response; maxForkChunks refuses a large fork', async () => {
+    const { url } = await startRelay({ durableStreams: { maxReadBytes: 1000, sseMaxDurationMs: 500, maxForkChunks: 5 } });
+    expect((await put(`${url}/ds/pages`, 'text/plain')).status).toBe(201);
+    const appends = Array.from({ length: 10 }, (_, index) => `${index}`.padEnd(400, '.'));
+    for (const text of appends) expect((await post(`${url}/ds/pages`, 'text/plain', text)).status).toBe(204);
+    const pages: string[] = [];
+    let offset = '-1';
+    for (;;) {
+      const response = await fetch(`${url}/ds/pages?offset=${offset}`, { headers: asKey });
+      const body = await response.text();
+      if (body.length > 0) pages.push(body);
+      offset = response.headers.get('stream-next-offset')!;
+      if (response.headers.get('stream-up-to-date') === 'true') break;
+      expect(body.length, 'a page that is not the last holds up to maxReadBytes').toBeLessThanOrEqual(1000);
+    }
+    expect(pages.length).toBe(5);
+    expect(pages.join('')).toBe(appends.join(''));
+    expect(offset).toBe('0000000000000010_0000000000000000');
+
+    // The SSE response ends after sseMaxDurationMs, wherever it is: its last control event says where to resume.
+    const started = Date.now();
+    const sse = later(await openSse(`${url}/ds/pages?offset=-1&live=sse`, asKey), (reader) => reader.close());
+    await sse.ended;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const controls = sse.events.filter((event) => event.event === 'control').map((event) => JSON.parse(event.data) as { streamNextOffset: string });
+    const resumeAt = Number(controls.at(-1)!.streamNextOffset.split('_')[0]);
+    expect(sse.events.filter((event) => event.event === 'data').map((event) => event.data).join('')).toBe(appends.slice(0, resumeAt).join(''));
+
+    const fork = await fetch(`${url}/ds/pages-fork`, { method: 'PUT', headers: { ...asKey, 'content-type': 'text/plain', 'stream-forked-from': '/pages' } });
+    expect(await errorOf(fork)).toMatchObject({ status: 413, code: 'CHUNK_TOO_LARGE' });
+    const smallFork = await fetch(`${url}/ds/pages-fork`, {
+      method: 'PUT',
+      headers: { ...asKey, 'content-type': 'text/plain', 'stream-forked-from': '/pages', 'stream-fork-offset': '0000000000000003_0000000000000000' },
+    });
+    expect(smallFork.status).toBe(201);
+    expect(smallFork.headers.get('stream-next-offset')).toBe('0000000000000003_0000000000000000');
+    expect(await (await fetch(`${url}/ds/pages-fork`, { headers: asKey })).text()).toBe(appends.slice(0, 2).join('')); // a page of maxReadBytes
+    expect(await (await fetch(`${url}/ds/pages-fork?offset=0000000000000002_0000000000000000`, { headers: asKey })).text()).toBe(appends[2]);
+  });
+
+  it('a stream deleted and created again under a live SSE reader ends that response instead of continuing into the new stream', async () => {
+    const { url } = await startRelay({ durableStreams: { longPollTimeoutMs: 300 } });
+    expect((await put(`${url}/ds/reused`, 'application/json', '["old"]')).status).toBe(201);
+    const sse = later(await openSse(`${url}/ds/reused?offset=-1&live=sse`, asKey), (reader) => reader.close());
+    await until(() => messagesOf(sse.events).length === 1, 'the old message');
+    expect((await fetch(`${url}/ds/reused`, { method: 'DELETE', headers: asKey })).status).toBe(204);
+    expect((await put(`${url}/ds/reused`, 'application/json', '["new-0","new-1"]')).status).toBe(201);
+    expect((await post(`${url}/ds/reused`, 'application/json', '"new-2"')).status).toBe(204);
+    await sse.ended;
+    expect(messagesOf(sse.events)).toEqual(['old']);
+  });
+
+  it('relay.close() answers a waiting long-poll (204) and ends SSE responses at once', async () => {
+    const { relay, url } = await startRelay();
+    const created = await put(`${url}/ds/waiting`, 'application/json');
+    const tail = created.headers.get('stream-next-offset')!;
+    const sse = later(await openSse(`${url}/ds/waiting?offset=now&live=sse`, asKey), (reader) => reader.close());
+    await until(() => sse.events.length > 0, 'the SSE reader to start');
+    const longPoll = fetch(`${url}/ds/waiting?offset=${tail}&live=long-poll`, { headers: asKey });
+    const metric = async () => (await (await fetch(`${url}/metrics`)).text()).match(/^ss_relay_ds_live_readers\{mode="long-poll"\} (\d+)/m)?.[1];
+    await until(async () => (await metric()) === '1', 'the long-poll to wait');
+    const started = Date.now();
+    const closing = relay.close();
+    const answer = await longPoll;
+    expect(answer.status).toBe(204);
+    expect(answer.headers.get('stream-up-to-date')).toBe('true');
+    await sse.ended;
+    await closing;
+    expect(Date.now() - started, 'the relay closed without waiting for the 20 s long-poll').toBeLessThan(5_000);
+  });
+});
+
 describe('ss-relay --durable-streams', () => {
   it('open serves /ds without credentials (and says so); off turns the face off; authenticated is the default', async () => {
     const open = later(await startRelayProcess(['--api-key', API_KEY, '--durable-streams', 'open']), (relay) => relay.kill());
@@ -173,7 +246,7 @@ describe('ss-relay --durable-streams', () => {
     expect(await errorOf(await put(`${off.url}/ds/anyone`, 'text/plain', 'hi'))).toMatchObject({ status: 404, code: 'NOT_FOUND' });
     const byDefault = later(await startRelayProcess(['--api-key', API_KEY], { SS_DURABLE_STREAMS: '' }), (relay) => relay.kill());
     expect((await put(`${byDefault.url}/ds/anyone`, 'text/plain', 'hi', {})).status).toBe(401);
-  });
+  }, 120_000); // the first start may build the CLI
 });
 
 describe.skipIf(redisServerMissing)('Durable Streams face on Redis, two relays', () => {

@@ -148,6 +148,9 @@ export async function readStream(
     const again = await lookUp(store, view.streamId);
     if (again.state === 'missing') throw new FaceError(404, 'STREAM_NOT_FOUND', `Stream ${JSON.stringify(view.streamId)} was deleted while this read waited.`);
     if (again.state === 'gone') throw new FaceError(410, 'STREAM_NOT_FOUND', `Stream ${JSON.stringify(view.streamId)} was deleted while this read waited.`);
+    if (again.view.instance !== view.instance) {
+      throw new FaceError(404, 'STREAM_NOT_FOUND', `Stream ${JSON.stringify(view.streamId)} was deleted and created again while this read waited: its offsets start over; read from offset -1.`);
+    }
     current = again.view;
     page = await readPage(store, view.streamId, start, settings.maxReadBytes);
   }
@@ -245,7 +248,8 @@ async function serveSse(
       if (outcome === 'aborted') break;
       if (outcome === 'timeout') announce = true; // a keep-alive control event
       const again = await lookUp(store, view.streamId);
-      if (again.state !== 'live') break;
+      // Deleted, or deleted and created again (its offsets start over): this response is done.
+      if (again.state !== 'live' || again.view.instance !== view.instance) break;
       view = again.view;
       if (outcome === 'changed') await touch(store, view);
     }
