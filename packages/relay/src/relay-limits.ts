@@ -39,6 +39,8 @@ export interface RelayLimits {
   failedHandshakeWindowMs: number;
   /** `POST /v1/token` requests per second per API key (a one-second bucket; HTTP 429 `RATE_LIMITED` past it). 0: off. */
   maxTokenRequestsPerKeyPerSecond: number;
+  /** The relay reports itself saturated (`/healthz`, `ss_relay_saturated`) while its event loop delay p99 over a second is above this. */
+  saturationDelayMs: number;
   /** Deepest nesting of arrays and objects in a client's event payload or handshake `auth` (`BAD_REQUEST` past it). The protocol needs 4. */
   maxPayloadDepth: number;
   /** Most entries of one array (or keys of one object) in a client's payload (`BAD_REQUEST` past it). The protocol needs 1,024. */
@@ -61,6 +63,7 @@ export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   maxFailedHandshakesPerIp: 20,
   failedHandshakeWindowMs: 10_000,
   maxTokenRequestsPerKeyPerSecond: 200,
+  saturationDelayMs: 200,
   maxPayloadDepth: 16,
   maxPayloadEntries: 1024,
 });
@@ -102,6 +105,7 @@ export const LIMIT_FLAGS: Readonly<Record<keyof RelayLimits, { flag: string; kin
   maxFailedHandshakesPerIp: { flag: 'max-failed-handshakes-per-ip', kind: 'count', help: 'refused handshakes per IP per window before its handshakes get 429 (0: off)' },
   failedHandshakeWindowMs: { flag: 'failed-handshake-window', kind: 'duration', help: 'the window of --max-failed-handshakes-per-ip' },
   maxTokenRequestsPerKeyPerSecond: { flag: 'max-token-requests-per-key-per-second', kind: 'count', help: 'POST /v1/token requests per second per API key (0: off)' },
+  saturationDelayMs: { flag: 'saturation-delay', kind: 'duration', help: 'event loop delay p99 above which the relay reports itself saturated' },
   maxPayloadDepth: { flag: 'max-payload-depth', kind: 'count', help: 'deepest nesting of arrays and objects in a client payload' },
   maxPayloadEntries: { flag: 'max-payload-entries', kind: 'count', help: 'most entries of one array or object in a client payload' },
 });

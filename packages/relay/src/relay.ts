@@ -17,6 +17,7 @@ import { guardPayloads } from './internal/payload-guard.js';
 import { ConnectionGuard } from './internal/connection-guard.js';
 import { KeyedRateLimiter, ProducerQuotas, apiKeyId } from './internal/producer-quotas.js';
 import { ReaderBudgets } from './internal/reader-budget.js';
+import { SaturationMonitor } from './internal/saturation-monitor.js';
 import { RelayMetrics } from './internal/relay-metrics.js';
 import type { RelayServer } from './internal/relay-socket.js';
 import { StreamHub } from './internal/stream-hub.js';
@@ -127,12 +128,18 @@ export function createRelay(options: RelayOptions): Relay {
   const metricsEnabled = options.metrics ?? true;
   const metricsOwnPort = metricsEnabled && options.metricsPort !== undefined;
   let closing = false;
+  const saturation = new SaturationMonitor(limits.saturationDelayMs, metrics);
   const tokenRequests = new KeyedRateLimiter(limits.maxTokenRequestsPerKeyPerSecond);
   const httpApi = createHttpApi({
     apiKeys: options.apiKeys,
     checkApiKey,
     store,
-    health: async () => ({ ...(await store.health()), connections: io.engine.clientsCount }),
+    health: async () => ({
+      ...(await store.health()),
+      connections: io.engine.clientsCount,
+      saturated: saturation.saturated,
+      eventLoopDelayP99Ms: Math.round(saturation.delayP99Ms),
+    }),
     readiness: async () => (closing ? { status: 'degraded', detail: 'The relay is shutting down.' } : await store.health()),
     metrics: metricsEnabled && !metricsOwnPort ? () => metrics.scrape() : undefined,
     unscopedTokens: options.unscopedTokens,
@@ -239,6 +246,7 @@ export function createRelay(options: RelayOptions): Relay {
         await new Promise<void>((resolve) => io.close(() => resolve()));
         readerBudgets.close();
         quotas.close();
+        saturation.close();
         try {
           await store.close();
         } catch (error) {

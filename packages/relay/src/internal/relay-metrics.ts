@@ -50,6 +50,14 @@ export class RelayMetrics {
   });
   /** Sum of every reader's queued bytes at the last sample; read by the gauge at scrape time. */
   queuedBytesTotal = 0;
+  readonly saturatedSeconds = new Counter({
+    name: 'ss_relay_saturated_seconds_total',
+    help: 'Seconds during which the event loop delay p99 was above saturationDelayMs: the relay could not keep up with its work (fan-out, most likely).',
+    registers: [this.registry],
+  });
+  /** Set each second by the saturation monitor. */
+  saturated = false;
+  eventLoopDelayP99Seconds = 0;
 
   /**
    * @param gauges - live values read at scrape time: connections by role and streams with readers.
@@ -81,6 +89,22 @@ export class RelayMetrics {
       registers: [this.registry],
       collect() {
         this.set(metrics.queuedBytesTotal);
+      },
+    });
+    new Gauge({
+      name: 'ss_relay_saturated',
+      help: '1 while the relay is saturated (event loop delay p99 over the last second above saturationDelayMs), else 0.',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.saturated ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'ss_relay_event_loop_delay_p99_seconds',
+      help: '99th percentile of the event loop delay over the last second.',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.eventLoopDelayP99Seconds);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'ss_relay_' });

@@ -35,6 +35,13 @@ interface HubStream {
   unsubscribeStore: () => void;
   /** Store events that arrived while a gap was being filled from the store; null when idle. */
   backlog: StoreEvent[] | null;
+  /**
+   * Live chunks from `tail` on, stored but not broadcast yet: they go out together at the end of
+   * this event-loop turn (one frame per stream per turn), so a relay that falls behind sends fewer,
+   * larger frames instead of queueing one per chunk. Empty when nothing waits.
+   */
+  pending: Array<readonly string[]>;
+  pendingCount: number;
 }
 
 /**
@@ -48,6 +55,9 @@ export class StreamHub {
   private readonly loading = new Map<string, Promise<HubStream>>();
   /** Catch-up reads in flight, by stream, seq and size: readers starting together share one store read. */
   private readonly reads = new Map<string, Promise<string[]>>();
+  /** Streams with live chunks waiting for the end of this event-loop turn. */
+  private readonly toFlush = new Set<HubStream>();
+  private flushScheduled = false;
 
   /**
    * @param io - the Socket.IO server (rooms).
@@ -116,6 +126,8 @@ export class StreamHub {
         waiting: new Set(),
         unsubscribeStore,
         backlog: null,
+        pending: [],
+        pendingCount: 0,
       };
       this.streams.set(streamId, stream);
       this.loading.delete(streamId);
@@ -215,6 +227,12 @@ export class StreamHub {
       stream.backlog.push(event);
       return;
     }
+    if (event.type === 'chunks' && stream.pendingCount > 0 && event.seq === stream.tail + stream.pendingCount) {
+      stream.pending.push(event.data);
+      stream.pendingCount += event.data.length;
+      return;
+    }
+    this.flushPending(stream);
     if (event.type === 'chunks') {
       if (event.seq > stream.tail) {
         // Missed a notification (possible with a remote store): fill the gap from the store first.
@@ -224,7 +242,9 @@ export class StreamHub {
       }
       const skip = stream.tail - event.seq;
       if (skip >= event.data.length) return;
-      this.broadcast(stream, skip === 0 ? event.data : event.data.slice(skip));
+      stream.pending.push(skip === 0 ? event.data : event.data.slice(skip));
+      stream.pendingCount = stream.pending[0]!.length;
+      this.scheduleFlush(stream);
       return;
     }
     if (event.info.lastSeq >= stream.tail) {
@@ -237,6 +257,27 @@ export class StreamHub {
     for (const subscription of stream.subscriptions) {
       if (subscription.state === 'live' || subscription.state === 'waiting') this.finish(stream, subscription, false);
     }
+  }
+
+  private scheduleFlush(stream: HubStream): void {
+    this.toFlush.add(stream);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const streams = [...this.toFlush];
+      this.toFlush.clear();
+      for (const waiting of streams) this.flushPending(waiting);
+    });
+  }
+
+  /** Broadcasts the live chunks waiting for the end of the turn (see `HubStream.pending`). */
+  private flushPending(stream: HubStream): void {
+    if (stream.pendingCount === 0) return;
+    const parts = stream.pending;
+    stream.pending = [];
+    stream.pendingCount = 0;
+    this.broadcast(stream, parts.length === 1 ? parts[0]! : parts.flat());
   }
 
   private async fillGap(stream: HubStream, upTo: number): Promise<void> {
