@@ -156,10 +156,21 @@ export function createResumableStreamContext(options: CreateResumableStreamConte
   };
 
   const resumeById = async (id: string, skipCharacters: number | undefined): Promise<ReadableStream<string> | null | undefined> => {
-    const info = await access.streamInfo(id);
-    if (info === undefined) return undefined;
-    if (info.status === 'ended' && !resumeFinished) return null;
-    return readRelayStream(access, id, skipCharacters);
+    // The reader connects while the status request is in flight (one round trip less before the
+    // first chunk); it is closed unread when there is nothing to resume.
+    const stream = readRelayStream(access, id, skipCharacters);
+    let info: Awaited<ReturnType<typeof access.streamInfo>>;
+    try {
+      info = await access.streamInfo(id);
+    } catch (error) {
+      await stream.cancel();
+      throw error;
+    }
+    if (info === undefined || (info.status === 'ended' && !resumeFinished)) {
+      await stream.cancel();
+      return info === undefined ? undefined : null;
+    }
+    return stream;
   };
 
   return {
