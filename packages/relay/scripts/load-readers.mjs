@@ -1,0 +1,283 @@
+#!/usr/bin/env node
+// Load test (not run in CI): N concurrent readers of one stream on one relay, spread over a few
+// reader processes, while a producer writes at a fixed rate. Reports how many readers got every
+// chunk exactly once and in order, delivery latency (p50/p99/max), relay RSS per reader, how
+// quickly /healthz and a brand-new stream answered during the fan-out, and whether the relay
+// reported itself saturated.
+//
+//   pnpm build   # the relay CLI (dist/cli.js)
+//   node scripts/load-readers.mjs --readers 10000 --processes 4 --chunks 100 --rate 20
+//
+// Everything runs on this machine (the relay, the readers, the producer): on a small machine
+// the readers' own CPU is part of what is measured. The relay runs with the per-IP limits off
+// (every reader comes from 127.0.0.1).
+import { fork, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { io } from 'socket.io-client';
+
+const API_KEY = 'load-test-key';
+const STREAM = 'load';
+const here = fileURLToPath(import.meta.url);
+const { values } = parseArgs({
+  options: {
+    worker: { type: 'boolean', default: false },
+    url: { type: 'string' },
+    token: { type: 'string' },
+    readers: { type: 'string', default: '10000' },
+    processes: { type: 'string', default: '4' },
+    chunks: { type: 'string', default: '100' },
+    rate: { type: 'string', default: '20' },
+    'chunk-bytes': { type: 'string', default: '32' },
+    'connect-batch': { type: 'string', default: '200' },
+  },
+});
+const readers = Number(values.readers);
+const chunks = Number(values.chunks);
+
+/** Latency histogram in whole milliseconds, mergeable across processes. */
+function percentile(histogram, total, fraction) {
+  let seen = 0;
+  const target = Math.ceil(total * fraction);
+  for (let ms = 0; ms < histogram.length; ms++) {
+    seen += histogram[ms] ?? 0;
+    if (seen >= target) return ms;
+  }
+  return histogram.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A reader process: connects its share of readers (handshake subscription from 0), then records
+// every chunk: in order, once, and its latency (the chunk carries its send time).
+async function runWorker() {
+  const count = Number(values.readers);
+  const batch = Number(values['connect-batch']);
+  const states = [];
+  const histogram = new Array(120_000).fill(0);
+  let samples = 0;
+  const connectStarted = Date.now();
+  for (let first = 0; first < count; first += batch) {
+    await Promise.all(
+      Array.from({ length: Math.min(batch, count - first) }, () => {
+        const state = { next: 0, outOfOrder: 0, ended: false, connects: 0 };
+        states.push(state);
+        const socket = io(values.url, {
+          transports: ['websocket'],
+          forceNew: true,
+          reconnectionDelay: 500,
+          reconnectionDelayMax: 5_000,
+          auth: (callback) => callback({ role: 'consumer', token: values.token, subscribe: { streamId: STREAM, fromSeq: state.next } }),
+        });
+        socket.on('stream:chunks', (frame) => {
+          const now = Date.now();
+          if (frame.seq !== state.next) {
+            state.outOfOrder++;
+            return;
+          }
+          for (const data of frame.data) {
+            const sentAt = JSON.parse(data).t;
+            if (sentAt > 0) {
+              histogram[Math.min(histogram.length - 1, now - sentAt)]++;
+              samples++;
+            }
+          }
+          state.next += frame.data.length;
+        });
+        socket.on('stream:end', () => {
+          state.ended = true;
+        });
+        state.socket = socket;
+        return new Promise((resolve) => {
+          socket.once('connect', () => {
+            state.connects++;
+            socket.on('connect', () => state.connects++);
+            resolve();
+          });
+          socket.once('connect_error', (error) => {
+            state.connectError = String(error?.message ?? error);
+          });
+        });
+      }),
+    );
+  }
+  process.send({ type: 'ready', connectMs: Date.now() - connectStarted });
+  process.on('message', (message) => {
+    if (message.type !== 'report') return;
+    const complete = states.filter((state) => state.next === chunks && state.outOfOrder === 0 && state.ended).length;
+    process.send({
+      type: 'report',
+      readers: states.length,
+      complete,
+      outOfOrder: states.reduce((sum, state) => sum + state.outOfOrder, 0),
+      reconnected: states.filter((state) => state.connects > 1).length,
+      histogram,
+      samples,
+    });
+    for (const state of states) state.socket.close();
+    setTimeout(() => process.exit(0), 200);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function metric(url, name) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+async function main() {
+  const load = loadavg().map((value) => value.toFixed(2)).join(' / ');
+  const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+  const relay = spawn(
+    process.execPath,
+    [cli, '--port', '0', '--host', '127.0.0.1', '--api-key', API_KEY, '--max-connections-per-ip', '0', '--max-failed-handshakes-per-ip', '0', '--log-format', 'json'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    relay.stdout.on('data', (data) => {
+      output += data;
+      const match = /listening on (http:\/\/[^\s"]+)/.exec(output);
+      if (match) resolve(match[1]);
+    });
+    relay.once('exit', () => reject(new Error(`the relay exited:\n${output}`)));
+  });
+  const { mintClientToken } = await import('@ss/core');
+  const token = await mintClientToken({ apiKey: API_KEY, streamIds: [STREAM], expiresIn: '1h' });
+  const producer = io(url, {
+    transports: ['websocket'],
+    forceNew: true,
+    extraHeaders: { Authorization: `Bearer ${API_KEY}` },
+    auth: { role: 'producer', version: 'stream-v1', extensions: ['mux'] },
+  });
+  await new Promise((resolve) => producer.once('connect', resolve));
+  await producer.emitWithAck('mux:open', { streamId: STREAM, openId: 'load-producer' });
+  const rssIdle = await metric(url, 'ss_relay_process_resident_memory_bytes');
+
+  // Readers, spread over the processes.
+  const processes = Number(values.processes);
+  const workers = Array.from({ length: processes }, (_, index) => {
+    const share = Math.floor(readers / processes) + (index < readers % processes ? 1 : 0);
+    return fork(here, ['--worker', '--url', url, '--token', token, '--readers', String(share), '--chunks', String(chunks), '--connect-batch', values['connect-batch']]);
+  });
+  const connectStarted = Date.now();
+  await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('message', resolve))));
+  const connectSeconds = (Date.now() - connectStarted) / 1000;
+  const rssConnected = await metric(url, 'ss_relay_process_resident_memory_bytes');
+
+  // Probes while the producer writes: /healthz every 250 ms, a new stream every 2 s.
+  const healthLatencies = [];
+  const newStreamLatencies = [];
+  let producing = true;
+  const healthProbe = (async () => {
+    while (producing) {
+      const started = Date.now();
+      await fetch(`${url}/healthz`).then((response) => response.text()).catch(() => undefined);
+      healthLatencies.push(Date.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  const streamProbe = (async () => {
+    let index = 0;
+    while (producing) {
+      const started = Date.now();
+      const probe = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: { Authorization: `Bearer ${API_KEY}` }, auth: { role: 'producer', version: 'stream-v1', extensions: ['mux'] } });
+      try {
+        await new Promise((resolve, reject) => {
+          probe.once('connect', resolve);
+          probe.once('connect_error', reject);
+        });
+        const id = `probe-${index++}`;
+        await probe.timeout(30_000).emitWithAck('mux:open', { streamId: id, openId: id });
+        await probe.timeout(30_000).emitWithAck('mux:chunks', { streamId: id, seq: 0, data: ['"first"'] });
+        newStreamLatencies.push(Date.now() - started);
+      } catch {
+        newStreamLatencies.push(Number.POSITIVE_INFINITY);
+      }
+      probe.close();
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  })();
+
+  let rssPeak = rssConnected;
+  const rssProbe = setInterval(async () => {
+    rssPeak = Math.max(rssPeak, await metric(url, 'ss_relay_process_resident_memory_bytes').catch(() => 0));
+  }, 500);
+  const rate = Number(values.rate);
+  const padding = 'x'.repeat(Math.max(0, Number(values['chunk-bytes']) - 30));
+  const produceStarted = Date.now();
+  for (let seq = 0; seq < chunks; seq++) {
+    const due = produceStarted + (seq * 1000) / rate;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const ack = await producer.timeout(60_000).emitWithAck('mux:chunks', { streamId: STREAM, seq, data: [JSON.stringify({ t: Date.now(), p: padding })] });
+    if (!ack.ok) throw new Error(`chunk ${seq} refused: ${JSON.stringify(ack.error)}`);
+  }
+  await producer.emitWithAck('mux:end', { streamId: STREAM, reason: 'completed', lastSeq: chunks - 1 });
+  const produceSeconds = (Date.now() - produceStarted) / 1000;
+  // Let the readers drain, then collect.
+  const drainStarted = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  producing = false;
+  clearInterval(rssProbe);
+  await Promise.all([healthProbe, streamProbe]);
+  const reports = await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise((resolve) => {
+          worker.on('message', (message) => message.type === 'report' && resolve(message));
+          worker.send({ type: 'report' });
+        }),
+    ),
+  );
+  const saturatedSeconds = await metric(url, 'ss_relay_saturated_seconds_total');
+  const paced = await metric(url, 'ss_relay_readers_paced_total');
+  producer.close();
+  relay.kill('SIGTERM');
+
+  const histogram = new Array(120_000).fill(0);
+  let samples = 0;
+  for (const report of reports) {
+    report.histogram.forEach((count, ms) => (histogram[ms] += count));
+    samples += report.samples;
+  }
+  const sorted = (values) => [...values].sort((a, b) => a - b);
+  const pick = (values, fraction) => (values.length === 0 ? undefined : sorted(values)[Math.min(values.length - 1, Math.floor(values.length * fraction))]);
+  const complete = reports.reduce((sum, report) => sum + report.complete, 0);
+  const summary = {
+    readers,
+    processes,
+    chunks,
+    rate,
+    loadAverageAtStart: load,
+    loadAverageAtEnd: loadavg().map((value) => value.toFixed(2)).join(' / '),
+    connectSeconds,
+    readersComplete: complete,
+    fractionComplete: complete / readers,
+    outOfOrderFrames: reports.reduce((sum, report) => sum + report.outOfOrder, 0),
+    readersReconnected: reports.reduce((sum, report) => sum + report.reconnected, 0),
+    deliveries: samples,
+    latencyP50Ms: percentile(histogram, samples, 0.5),
+    latencyP99Ms: percentile(histogram, samples, 0.99),
+    latencyMaxMs: percentile(histogram, samples, 1),
+    produceSeconds,
+    drainMs: Date.now() - drainStarted,
+    rssIdleMiB: +(rssIdle / 2 ** 20).toFixed(1),
+    rssConnectedMiB: +(rssConnected / 2 ** 20).toFixed(1),
+    rssPeakMiB: +(rssPeak / 2 ** 20).toFixed(1),
+    rssPerReaderKiB: +((rssConnected - rssIdle) / readers / 1024).toFixed(1),
+    healthzP50Ms: pick(healthLatencies, 0.5),
+    healthzMaxMs: pick(healthLatencies, 1),
+    newStreamFirstAckP50Ms: pick(newStreamLatencies, 0.5),
+    newStreamFirstAckMaxMs: pick(newStreamLatencies, 1),
+    saturatedSeconds,
+    readersPaced: paced,
+  };
+  console.log(JSON.stringify(summary, null, 2));
+  process.exit(0);
+}
+
+if (values.worker) await runWorker();
+else await main();
