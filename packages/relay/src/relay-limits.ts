@@ -35,7 +35,9 @@ export interface RelayLimits {
   maxConnectionsPerIp: number;
   /** Refused Socket.IO handshakes one IP may cause in `failedHandshakeWindowMs`; past it its new handshakes get HTTP 429 `RATE_LIMITED` until the window ends. 0: off. */
   maxFailedHandshakesPerIp: number;
-  /** The window of `maxFailedHandshakesPerIp`. */
+  /** Handshakes refused as `UNAUTHORIZED` one presented API key or token may cause in `failedHandshakeWindowMs`, from any address; past it that credential is refused at once (`RATE_LIMITED`). A valid key never counts. 0: off. */
+  maxFailedHandshakesPerKey: number;
+  /** The window of `maxFailedHandshakesPerIp` and `maxFailedHandshakesPerKey`. */
   failedHandshakeWindowMs: number;
   /** `POST /v1/token` requests per second per API key (a one-second bucket; HTTP 429 `RATE_LIMITED` past it). 0: off. */
   maxTokenRequestsPerKeyPerSecond: number;
@@ -61,6 +63,7 @@ export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
   handshakeTimeoutMs: 10_000,
   maxConnectionsPerIp: 2_000,
   maxFailedHandshakesPerIp: 20,
+  maxFailedHandshakesPerKey: 20,
   failedHandshakeWindowMs: 10_000,
   maxTokenRequestsPerKeyPerSecond: 200,
   saturationDelayMs: 200,
@@ -103,7 +106,8 @@ export const LIMIT_FLAGS: Readonly<Record<keyof RelayLimits, { flag: string; kin
   handshakeTimeoutMs: { flag: 'handshake-timeout', kind: 'duration', help: 'close a connection that has not completed its HTTP request or Socket.IO connect by then' },
   maxConnectionsPerIp: { flag: 'max-connections-per-ip', kind: 'count', help: 'TCP connections one IP may hold (0: off; raise it behind a proxy)' },
   maxFailedHandshakesPerIp: { flag: 'max-failed-handshakes-per-ip', kind: 'count', help: 'refused handshakes per IP per window before its handshakes get 429 (0: off)' },
-  failedHandshakeWindowMs: { flag: 'failed-handshake-window', kind: 'duration', help: 'the window of --max-failed-handshakes-per-ip' },
+  maxFailedHandshakesPerKey: { flag: 'max-failed-handshakes-per-key', kind: 'count', help: 'refusals of one wrong API key or token per window before it is refused unchecked (0: off)' },
+  failedHandshakeWindowMs: { flag: 'failed-handshake-window', kind: 'duration', help: 'the window of --max-failed-handshakes-per-ip and -per-key' },
   maxTokenRequestsPerKeyPerSecond: { flag: 'max-token-requests-per-key-per-second', kind: 'count', help: 'POST /v1/token requests per second per API key (0: off)' },
   saturationDelayMs: { flag: 'saturation-delay', kind: 'duration', help: 'event loop delay p99 above which the relay reports itself saturated' },
   maxPayloadDepth: { flag: 'max-payload-depth', kind: 'count', help: 'deepest nesting of arrays and objects in a client payload' },

@@ -201,7 +201,19 @@ export function createRelay(options: RelayOptions): Relay {
   const consumerContext = { store, hub, producers, log: log.child({ component: 'reader' }), throttledLog, metrics, clockToleranceSeconds, limits, readerBudgets };
 
   const payloadLimits = { maxDepth: limits.maxPayloadDepth, maxEntries: limits.maxPayloadEntries };
-  io.use(authenticate({ apiKeys: options.apiKeys, checkApiKey, clockToleranceSeconds, throttledLog, payloadLimits, onRefused: (address) => connectionGuard.noteFailedHandshake(address) }));
+  io.use(
+    authenticate({
+      apiKeys: options.apiKeys,
+      checkApiKey,
+      clockToleranceSeconds,
+      throttledLog,
+      payloadLimits,
+      onRefused: (address) => connectionGuard.noteFailedHandshake(address),
+      maxFailedHandshakesPerKey: limits.maxFailedHandshakesPerKey,
+      failedHandshakeWindowMs: limits.failedHandshakeWindowMs,
+      onLimited: (limit) => metrics.limitRefusals.inc({ limit }),
+    }),
+  );
   io.on('connection', (socket) => {
     const role = socket.data.identity.role;
     // A producer connection gets an ack per frame of every stream: worth one write per batch. A

@@ -94,6 +94,38 @@ describe('rate limits', () => {
     expect((await reading).data).toHaveLength(written);
   });
 
+  it('a wrong API key that keeps failing is refused unchecked (RATE_LIMITED with retryInMs); a valid key and another wrong one are not', async () => {
+    const { url } = await startRelay({ limits: { maxFailedHandshakesPerIp: 0, maxFailedHandshakesPerKey: 5, failedHandshakeWindowMs: 5_000 } });
+    const attempt = (key: string) =>
+      connectMuxProducer(url, key).then(
+        (socket) => {
+          socket.close();
+          return { code: 'CONNECTED' } as { code?: string; retryInMs?: number };
+        },
+        (refused: Error & { data?: { code?: string; retryInMs?: number } }) => refused.data ?? {},
+      );
+    const codes = [];
+    for (let index = 0; index < 7; index++) codes.push(await attempt('stolen-or-guessed'));
+    expect(codes.slice(0, 5).map((answer) => answer.code)).toEqual(Array(5).fill('UNAUTHORIZED'));
+    expect(codes[5]).toMatchObject({ code: 'RATE_LIMITED', retryInMs: expect.any(Number) });
+    expect(codes[6]!.retryInMs).toBeLessThanOrEqual(5_000);
+    expect((await attempt('another-wrong-key')).code).toBe('UNAUTHORIZED');
+    expect((await attempt(API_KEY)).code).toBe('CONNECTED');
+    // A reader's expired or forged token is a credential too.
+    const forged = `${(await mintClientToken({ apiKey: 'not-a-relay-key', streamIds: ['s'] }))}`;
+    const readerCodes = [];
+    for (let index = 0; index < 6; index++) {
+      readerCodes.push(
+        await connectRaw(url, { auth: { role: 'consumer', token: forged } }).then(
+          () => 'CONNECTED',
+          (refused: Error & { data?: { code?: string } }) => refused.data?.code,
+        ),
+      );
+    }
+    expect(readerCodes).toEqual([...Array(5).fill('UNAUTHORIZED'), 'RATE_LIMITED']);
+    expect(await metric(url, 'maxFailedHandshakesPerKey')).toBe(3);
+  });
+
   it('POST /v1/token per API key: 429 RATE_LIMITED with Retry-After past the rate; another key is not affected', async () => {
     const { url } = await startRelay({ limits: { maxTokenRequestsPerKeyPerSecond: 5 } });
     const request = (key: string) =>

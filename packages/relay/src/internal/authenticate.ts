@@ -1,4 +1,5 @@
 import { type ErrorPayload, MUX_EXTENSION, describeValue, PROTOCOL_VERSION, StreamstraightError, isValidStreamId, parseConsumerSubscribe } from '@ss/core/protocol';
+import { createHash } from 'node:crypto';
 import { type ApiKeyCheck, bearerToken } from '../api-keys.js';
 import type { ThrottledLog } from './throttled-log.js';
 import type { RelaySocket, SocketIdentity } from './relay-socket.js';
@@ -17,7 +18,66 @@ export interface AuthenticateOptions {
   payloadLimits: PayloadShapeLimits;
   /** Told about every refused handshake, with the client's address (for the per-IP rate limit). */
   onRefused?: (address: string) => void;
+  /** Refusals for a wrong credential (`UNAUTHORIZED`) one presented API key or token may cause per window before it is refused at once (`RATE_LIMITED`). 0: off. */
+  maxFailedHandshakesPerKey?: number;
+  /** The window of `maxFailedHandshakesPerKey`. */
+  failedHandshakeWindowMs?: number;
+  /** Counts refusals by limit. */
+  onLimited?: (limit: 'maxFailedHandshakesPerKey') => void;
 }
+
+/** Credentials remembered at most (failed ones); the oldest are forgotten first. */
+const MAX_TRACKED_CREDENTIALS = 100_000;
+
+/**
+ * Wrong credentials (an unknown API key, an expired or forged token) by a hash of their value:
+ * one that keeps failing, from any address, is refused before any check for the rest of its
+ * window. A valid key never fails authentication, so no valid producer is ever refused by this.
+ */
+class FailedCredentials {
+  private readonly failures = new Map<string, { count: number; windowEndsAt: number }>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+  ) {}
+
+  /** How long `credential` stays refused, or undefined when it may be checked. */
+  blockedFor(credential: string | undefined): number | undefined {
+    if (credential === undefined || this.limit <= 0) return undefined;
+    const entry = this.failures.get(hashOf(credential));
+    const now = Date.now();
+    if (!entry || entry.windowEndsAt <= now || entry.count < this.limit) return undefined;
+    return entry.windowEndsAt - now;
+  }
+
+  note(credential: string | undefined): void {
+    if (credential === undefined || this.limit <= 0) return;
+    const key = hashOf(credential);
+    const now = Date.now();
+    let entry = this.failures.get(key);
+    if (!entry || entry.windowEndsAt <= now) {
+      this.failures.delete(key);
+      if (this.failures.size >= MAX_TRACKED_CREDENTIALS) this.failures.delete(this.failures.keys().next().value!);
+      entry = { count: 0, windowEndsAt: now + this.windowMs };
+      this.failures.set(key, entry);
+    }
+    entry.count++;
+  }
+}
+
+function hashOf(credential: string): string {
+  return createHash('sha256').update(credential).digest('base64url').slice(0, 22);
+}
+
+/** The API key or client token a handshake presents, if any. */
+function presentedCredential(socket: RelaySocket): string | undefined {
+  const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+  if (auth.role === 'consumer') return typeof auth.token === 'string' && auth.token.length > 0 ? auth.token : undefined;
+  const header = socket.handshake.headers.authorization;
+  return bearerToken(Array.isArray(header) ? header[0] : header) ?? (typeof auth.apiKey === 'string' ? auth.apiKey : undefined);
+}
+
 
 /**
  * A refused handshake: the client sees `connect_error` with a plain human `message` and `data`
@@ -69,7 +129,18 @@ async function identify(socket: RelaySocket, options: AuthenticateOptions, token
 /** Socket.IO middleware: decides who a connection is, or refuses it with a typed error. */
 export function authenticate(options: AuthenticateOptions) {
   const tokens = new VerifiedTokens(options.apiKeys, options.clockToleranceSeconds);
+  const failed = new FailedCredentials(options.maxFailedHandshakesPerKey ?? 0, options.failedHandshakeWindowMs ?? 10_000);
   return (socket: RelaySocket, next: (error?: Error) => void): void => {
+    const credential = presentedCredential(socket);
+    const blockedFor = failed.blockedFor(credential);
+    if (blockedFor !== undefined) {
+      options.onLimited?.('maxFailedHandshakesPerKey');
+      options.onRefused?.(socket.conn.remoteAddress);
+      const error = refusal('RATE_LIMITED', `This credential was refused too often; it is refused without a check for ${blockedFor} ms. Use a valid API key or a fresh client token.`);
+      error.data.retryInMs = blockedFor;
+      next(error);
+      return;
+    }
     identify(socket, options, tokens).then(
       (identity) => {
         socket.data.identity = identity;
@@ -78,6 +149,7 @@ export function authenticate(options: AuthenticateOptions) {
       (error: unknown) => {
         const typed = StreamstraightError.from(error, 'UNAUTHORIZED');
         options.onRefused?.(socket.conn.remoteAddress);
+        if (typed.code === 'UNAUTHORIZED') failed.note(credential);
         const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
         options.throttledLog?.write(
           'warn',
