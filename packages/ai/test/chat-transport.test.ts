@@ -3,29 +3,17 @@
 // by destroying its TCP connection (a proxy between the transport and the app).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRelay, type Relay } from '@ss/relay';
-import { parseJsonEventStream, readUIMessageStream, type UIMessage, type UIMessageChunk, uiMessageChunkSchema } from 'ai';
+import { parseJsonEventStream, type UIMessage, type UIMessageChunk, uiMessageChunkSchema } from 'ai';
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../../relay/test/support/tcp-proxy.js';
 import { StreamstraightChatTransport } from '../src/index.js';
 import { API_KEY, type ChatApp, type ChatState, startExpressChat, startHonoChat } from './support/chat-apps.js';
 import { answerText } from './support/chat-model.js';
+import { readMessage, textOf } from './support/ui-messages.js';
 
 const WORDS = 60;
 
 const userMessage = (text: string): UIMessage => ({ id: crypto.randomUUID(), role: 'user', parts: [{ type: 'text', text }] });
-const textOf = (message: UIMessage | undefined) =>
-  (message?.parts ?? []).flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('');
-
-/** Reads a UI message stream to its end with the AI SDK's own reader; `onMessage` sees every update. */
-async function readMessage(stream: ReadableStream<UIMessageChunk>, onMessage?: (message: UIMessage) => void): Promise<UIMessage> {
-  let last: UIMessage | undefined;
-  for await (const message of readUIMessageStream({ stream, terminateOnError: true })) {
-    last = message;
-    onMessage?.(message);
-  }
-  if (last === undefined) throw new Error('the stream held no message');
-  return last;
-}
 
 function send(transport: StreamstraightChatTransport, chatId: string, abortSignal?: AbortSignal) {
   return transport.sendMessages({ trigger: 'submit-message', chatId, messageId: undefined, messages: [userMessage('Weather in Paris?')], abortSignal });

@@ -6,11 +6,12 @@ import { serve } from '@hono/node-server';
 import { activeStreamHandler, streamResponse } from '@ss/hono';
 import { createRelay, type Relay } from '@ss/relay';
 import * as ai from 'ai';
-import { readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
+import { type UIMessage, type UIMessageChunk } from 'ai';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../../../relay/test/support/tcp-proxy.js';
 import { StreamstraightChatTransport } from '../../src/index.js';
+import { readMessage, textOf } from '../support/ui-messages.js';
 
 const API_KEY = 'ai-v6-key';
 const WORDS = 60;
@@ -32,17 +33,6 @@ async function* answerChunks(): AsyncGenerator<Record<string, unknown>> {
   yield { type: 'finish' };
 }
 
-const textOf = (message: UIMessage) => message.parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('');
-
-async function readMessage(stream: ReadableStream<UIMessageChunk>, onMessage?: (message: UIMessage) => void): Promise<UIMessage> {
-  let last: UIMessage | undefined;
-  for await (const message of readUIMessageStream({ stream, terminateOnError: true })) {
-    last = message;
-    onMessage?.(message);
-  }
-  if (last === undefined) throw new Error('no message');
-  return last;
-}
 
 function expectWholeAnswer(message: UIMessage): void {
   expect(textOf(message)).toBe(text);
