@@ -3,6 +3,7 @@
  * over the relay's own store: a Durable Streams stream is a relay stream (`/ds/chat-42` is
  * stream `chat-42`), its offsets are chunk positions, closing it ends it.
  */
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { canReadStream } from '@ss/core';
 import { StreamstraightError } from '@ss/core/protocol';
@@ -84,6 +85,8 @@ export function createDurableStreamsFace(options: DurableStreamsOptions, context
   const writeSettings = { prefix, maxAppendBytes: options.maxAppendBytes ?? 1024 * 1024, maxForkChunks: options.maxForkChunks ?? 100_000 };
   const metrics = new DurableStreamsMetrics(context.registry);
   const shutdown = new AbortController();
+  // Every live read listens to it: no listener limit.
+  setMaxListeners(0, shutdown.signal);
   const observer = {
     shutdown: shutdown.signal,
     liveReaderStarted(mode: 'long-poll' | 'sse') {

@@ -10,6 +10,7 @@ import { COMMON_HEADERS, FaceError, send } from './http-io.js';
 import { lookUp, touch } from './lifecycle.js';
 import { OFFSET_SHAPE, formatOffset, parseOffset } from './offsets.js';
 import type { StreamView } from './stream-config.js';
+import { LiveFeed } from './live-feed.js';
 import { waitForChange } from './wait-for-change.js';
 
 /** The read limits and timings (see `DurableStreamsOptions`). */
@@ -211,21 +212,64 @@ async function serveSse(
   request.socket.setNoDelay(true);
   const finished = observer.liveReaderStarted('sse');
   const deadline = Date.now() + settings.sseMaxDurationMs;
+  // Subscribed before the first read: whatever is stored after it arrives as events.
+  const feed = new LiveFeed(store, first.streamId, settings.maxReaderBufferBytes);
   let view = first;
   let position = start;
   let announce = true;
+  /** Read from the store (catching up, or after missed events) rather than from the feed. */
+  let fromStore = true;
+  /** The tail of the stream's end, once an end event came. */
+  let endedAt: number | undefined;
   try {
     while (!controller.signal.aborted) {
-      const page = await readPage(store, view.streamId, position, settings.maxReadBytes);
-      const closedAtEnd = view.closed && page.complete && page.next >= view.tail;
-      if (page.chunks.length > 0 || announce || closedAtEnd) {
-        const control: Record<string, string | boolean> = { streamNextOffset: formatOffset(page.next) };
+      let chunks: string[] = [];
+      let next = position;
+      let complete = true;
+      if (fromStore) {
+        const page = await readPage(store, view.streamId, position, settings.maxReadBytes);
+        chunks = page.chunks;
+        next = page.next;
+        complete = page.complete;
+        fromStore = !complete;
+      } else {
+        const { events, overflowed } = feed.take();
+        let suspicious = false;
+        for (const event of events) {
+          if (event.type === 'end') {
+            endedAt = event.info.lastSeq + 1;
+            continue;
+          }
+          if (event.seq > next) {
+            fromStore = true; // a gap: events were missed; the store has them
+            break;
+          }
+          if (event.seq < position) suspicious = true; // before what this reader had: left from the catch-up, or a new stream under the same id
+          const end = event.seq + event.data.length;
+          if (end > next) {
+            for (const chunk of event.data.slice(next - event.seq)) chunks.push(chunk);
+            next = end;
+          }
+        }
+        if (suspicious) {
+          const again = await lookUp(store, view.streamId);
+          if (again.state !== 'live' || again.view.instance !== view.instance) break;
+        }
+        if (overflowed || fromStore || (endedAt !== undefined && next < endedAt)) {
+          fromStore = true;
+          continue;
+        }
+      }
+      const tail = endedAt ?? (view.closed ? view.tail : undefined);
+      const closedAtEnd = tail !== undefined && complete && next >= tail;
+      if (chunks.length > 0 || announce || closedAtEnd) {
+        const control: Record<string, string | boolean> = { streamNextOffset: formatOffset(next) };
         if (closedAtEnd) control.streamClosed = true;
         else {
           control.streamCursor = responseCursor(cursor);
-          if (page.complete) control.upToDate = true;
+          if (complete) control.upToDate = true;
         }
-        const text = (page.chunks.length > 0 ? sseEvent('data', sseData(page.chunks, view)) : '') + sseEvent('control', JSON.stringify(control));
+        const text = (chunks.length > 0 ? sseEvent('data', sseData(chunks, view)) : '') + sseEvent('control', JSON.stringify(control));
         response.write(text);
         if (response.writableLength > settings.maxReaderBufferBytes) {
           // A reader that does not read: drop it rather than buffer without limit. It resumes from its last control offset.
@@ -235,25 +279,30 @@ async function serveSse(
         }
       }
       announce = false;
-      position = page.next;
+      position = next;
       if (closedAtEnd) break;
-      if (!page.complete) {
+      if (!complete) {
         // Catching up: let the client take this page before reading the next.
         if (response.writableLength > 0 && !(await drained(response, deadline - Date.now()))) break;
         continue;
       }
       const left = deadline - Date.now();
       if (left <= 0) break;
-      const outcome = await waitForChange(store, view.streamId, position, Math.min(left, settings.longPollTimeoutMs), controller.signal);
+      const outcome = await feed.wait(Math.min(left, settings.longPollTimeoutMs), controller.signal);
       if (outcome === 'aborted') break;
-      if (outcome === 'timeout') announce = true; // a keep-alive control event
-      const again = await lookUp(store, view.streamId);
-      // Deleted, or deleted and created again (its offsets start over): this response is done.
-      if (again.state !== 'live' || again.view.instance !== view.instance) break;
-      view = again.view;
-      if (outcome === 'changed') await touch(store, view);
+      if (outcome === 'timeout') {
+        announce = true; // a keep-alive control event
+        const again = await lookUp(store, view.streamId);
+        // Deleted, or deleted and created again (its offsets start over): this response is done.
+        if (again.state !== 'live' || again.view.instance !== view.instance) break;
+        view = again.view;
+        if (view.closed || view.tail > position) fromStore = true;
+      } else {
+        await touch(store, view);
+      }
     }
   } finally {
+    feed.close();
     finished();
     controller.release();
     if (!response.destroyed) response.end();
