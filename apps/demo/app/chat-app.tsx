@@ -317,6 +317,9 @@ export function ChatApp({ config, initialBackend, initialStreamId }: ChatAppProp
         <span className="model" title="The model answering">
           {config.model}
         </span>
+        <a className="top-link" href="/ai" data-testid="ai-page-link">
+          The AI SDK page: useChat that resumes →
+        </a>
       </header>
 
       <section className="card composer" aria-label="Ask">

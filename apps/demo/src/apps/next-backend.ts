@@ -3,6 +3,8 @@
  * launcher set, the model, and the app's "database". Kept on `globalThis` because Next.js may
  * bundle each route separately: one store for all of them.
  */
+import { type AiModel, aiModelFromEnvironment } from '../ai/ai-model';
+import { AiChatStore } from '../ai/ai-chat-store';
 import { AnswerStore } from '../answers/answer-store';
 import { type Model, modelFromEnvironment } from '../model/model';
 
@@ -14,6 +16,10 @@ export interface NextBackend {
   relayUrl: string;
   model: Model;
   answers: AnswerStore;
+  /** The AI SDK page's model (`streamText`). */
+  aiModel: AiModel;
+  /** The AI SDK page's chats: messages, active stream ids, what happened to each answer. */
+  aiChats: AiChatStore;
 }
 
 const KEY = Symbol.for('streamstraight-demo.next-backend');
@@ -32,6 +38,8 @@ export function nextBackend(): NextBackend {
       relayUrl: process.env.STREAMSTRAIGHT_API_BASE_URL ?? 'http://127.0.0.1:8787',
       model: modelFromEnvironment(process.env),
       answers: new AnswerStore(),
+      aiModel: aiModelFromEnvironment(process.env),
+      aiChats: new AiChatStore(),
     };
   }
   return holder[KEY];

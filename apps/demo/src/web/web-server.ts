@@ -1,10 +1,12 @@
 /**
- * The web server: the Next.js app (the page and its own API routes) in this process, plus the
- * page's reader links to the relay (see reader-link.ts).
+ * The web server: the Next.js app (the pages and their API routes) in this process, plus the
+ * pages' reader links to the relay (see reader-link.ts) and the AI SDK page's response cuts (see
+ * chat-response-cuts.ts).
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import next from 'next';
 import { type ServerLabel, closeServer, listen } from '../server/listen';
+import { ChatResponseCuts } from './chat-response-cuts';
 import { ReaderLinks } from './reader-link';
 
 /** Options of {@link startWebServer}. */
@@ -35,13 +37,16 @@ export interface WebServer {
  */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const links = new ReaderLinks(options.relayUrl);
+  const cuts = new ChatResponseCuts();
   let handle: ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | undefined;
   const server: Server = createServer((request, response) => {
     if (links.handleRequest(request, response)) return;
+    if (cuts.handleRequest(request, response)) return;
     if (handle === undefined) {
       response.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('Starting…');
       return;
     }
+    cuts.track(request, response);
     handle(request, response).catch((error: unknown) => {
       console.error('[next] request failed:', error);
       if (!response.headersSent) response.writeHead(500).end();
