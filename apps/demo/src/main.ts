@@ -71,6 +71,7 @@ async function start(config: DemoConfig, stops: Stop[]): Promise<void> {
     '  Streamstraight demo is running',
     '',
     `  Page          ${url(web.port)}   ← open this`,
+    `  AI SDK page   ${url(web.port)}/ai   (useChat + StreamstraightChatTransport)`,
     ...(lan ? [`  On a phone    http://${lan}:${web.port}   (same network)`] : []),
     `  Next.js app   ${url(web.port)}/api/chat`,
     `  Hono app      ${url(honoPort)}/api/chat`,
