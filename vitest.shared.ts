@@ -9,6 +9,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 const sourceAliases = {
   '@ss/core/node': `${root}packages/core/src/node.ts`,
   '@ss/core/protocol': `${root}packages/core/src/protocol.ts`,
+  '@ss/core/http': `${root}packages/core/src/http.ts`,
   '@ss/core': `${root}packages/core/src/index.ts`,
   '@ss/relay': `${root}packages/relay/src/index.ts`,
   '@ss/client': `${root}packages/client/src/index.ts`,

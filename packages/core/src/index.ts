@@ -41,6 +41,8 @@ export {
 } from './producer/streamstraight-server.js';
 export type { StreamOptions, StreamstraightServerOptions } from './producer/streamstraight-server.js';
 export { StreamWriter } from './producer/stream-writer.js';
+export { HttpStreamWriter, HttpStreamstraightServer } from './http-producer/http-streamstraight-server.js';
+export type { HttpStreamOptions, HttpStreamstraightServerOptions } from './http-producer/http-streamstraight-server.js';
 export type { ChunkEncoder } from './producer/producer-stream.js';
 export type { StreamSource } from './producer/source.js';
 export { IDLE_CLOSE_MS } from './producer/connection-pool.js';

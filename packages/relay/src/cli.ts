@@ -34,6 +34,13 @@ Options:
   --metrics <on|off>         serve Prometheus metrics at /metrics (default on, env SS_METRICS)
   --metrics-port <n>         serve /metrics on this port instead of the public one (env SS_METRICS_PORT)
   --metrics-host <addr>      interface of the metrics port (default: --host, env SS_METRICS_HOST)
+  --sse-keep-alive <d>       interval of keep-alive comments on a quiet SSE response (default 15s, env SS_SSE_KEEP_ALIVE)
+  --sse-retry <d>            the SSE retry: field, EventSource's reconnect delay (default 1s, env SS_SSE_RETRY)
+  --finished-cache-control <v>
+                             Cache-Control of an HTTP read of an ended stream (default "private, max-age=300",
+                             env SS_FINISHED_CACHE_CONTROL)
+  --http-max-request-bytes <n>
+                             largest HTTP producer request body (default 8388608, env SS_HTTP_MAX_REQUEST_BYTES)
   --redis <url>              keep streams in Redis (redis://[user:pass@]host:port[/db]; env SS_REDIS_URL);
                              several relays sharing one Redis serve the same streams. Default: in memory
   --redis-cluster <nodes>    keep streams in a Redis Cluster instead: seed nodes, comma separated, each
@@ -95,6 +102,10 @@ async function main(): Promise<void> {
     'unscoped-tokens': { type: 'string' },
     'metrics-port': { type: 'string' },
     'metrics-host': { type: 'string' },
+    'sse-keep-alive': { type: 'string' },
+    'sse-retry': { type: 'string' },
+    'finished-cache-control': { type: 'string' },
+    'http-max-request-bytes': { type: 'string' },
     drain: { type: 'string' },
     'shutdown-timeout': { type: 'string' },
     version: { type: 'boolean', short: 'v' },
@@ -162,6 +173,18 @@ async function main(): Promise<void> {
   if (unscopedTokens !== 'on' && unscopedTokens !== 'off') fail(`--unscoped-tokens must be on or off, got "${unscopedTokens}".`);
   const metricsPort = portOption('metrics-port', setting(values['metrics-port'], 'SS_METRICS_PORT'));
   const metricsHost = setting(values['metrics-host'], 'SS_METRICS_HOST');
+  const byteOption = (name: string, raw: string | undefined) => {
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!(Number.isSafeInteger(value) && value > 0)) fail(`--${name} must be a positive integer number of bytes, got "${raw}".`);
+    return value;
+  };
+  const http = {
+    keepAliveMs: durationOption('sse-keep-alive', setting(values['sse-keep-alive'], 'SS_SSE_KEEP_ALIVE')),
+    retryMs: durationOption('sse-retry', setting(values['sse-retry'], 'SS_SSE_RETRY')),
+    finishedCacheControl: setting(values['finished-cache-control'], 'SS_FINISHED_CACHE_CONTROL'),
+    maxRequestBytes: byteOption('http-max-request-bytes', setting(values['http-max-request-bytes'], 'SS_HTTP_MAX_REQUEST_BYTES')),
+  };
   const drainMs = durationOption('drain', setting(values.drain, 'SS_DRAIN')) ?? 0;
   const shutdownTimeoutMs = durationOption('shutdown-timeout', setting(values['shutdown-timeout'], 'SS_SHUTDOWN_TIMEOUT')) ?? 10_000;
 
@@ -241,6 +264,7 @@ async function main(): Promise<void> {
     log,
     limits,
     durableStreams,
+    http,
   });
   const durableStreamsNote = (url: string) =>
     durableStreams === false ? '' : `, Durable Streams at ${url}/ds${durableStreamsMode === 'open' ? ' WITHOUT credentials' : ''}`;

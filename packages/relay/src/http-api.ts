@@ -59,6 +59,11 @@ export interface HttpApiOptions {
   tokenRateLimit?: (apiKey: string) => number | undefined;
   /** Called with unexpected errors before a 500 is answered. Default: `log.error`. */
   onInternalError?: (error: unknown) => void;
+  /**
+   * Adds more routes to the app (the relay adds its HTTP reads and HTTP producer). They share the
+   * app's error answers: a thrown `StreamstraightError` becomes `{ error: { code, message } }`.
+   */
+  extend?: (app: Hono) => void;
 }
 
 /** Lifetime of the unscoped token `POST /v1/token` mints for a request with no body. */
@@ -236,6 +241,8 @@ export function createHttpApi(options: HttpApiOptions): Hono {
     c.header('Cache-Control', 'no-store');
     return c.json(body);
   });
+
+  options.extend?.(app);
 
   if (options.metrics) {
     const scrape = options.metrics;

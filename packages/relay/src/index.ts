@@ -8,6 +8,7 @@ export type { CreateLoggerOptions, LogFunction, LogLevel, LogMethod, RelayLogger
 export { DEFAULT_RELAY_LIMITS } from './relay-limits.js';
 export type { RelayLimits } from './relay-limits.js';
 export type { DurableStreamsOptions } from './durable-streams/durable-streams-face.js';
+export type { HttpFaceOptions } from './http-face/http-face.js';
 export { memoryStore } from './store/memory-store.js';
 export type { MemoryStoreOptions } from './store/memory-store.js';
 export { DEFAULT_REDIS_KEY_PREFIX, redisStore } from './store/redis-store.js';

@@ -8,6 +8,7 @@ import { createApiKeyCheck } from './api-keys.js';
 import { type DurableStreamsOptions, createDurableStreamsFace } from './durable-streams/durable-streams-face.js';
 import { createHttpApi } from './http-api.js';
 import { type LogFunction, type LogLevel, type RelayLogger, toRelayLogger } from './logger.js';
+import { type HttpFaceOptions, httpFaceRoutes } from './http-face/http-face.js';
 import { authenticate } from './internal/authenticate.js';
 import { coalesceWrites } from './internal/coalesce-writes.js';
 import { startConsumerSession } from './internal/consumer-session.js';
@@ -74,6 +75,8 @@ export interface RelayOptions {
   metricsPort?: number;
   /** Interface of the metrics port. Default: the one `listen()` binds. */
   metricsHost?: string;
+  /** Limits of the HTTP face: SSE / NDJSON / text readers and the HTTP producer. */
+  http?: HttpFaceOptions;
 }
 
 /** A running (or ready to run) relay. */
@@ -146,6 +149,18 @@ export function createRelay(options: RelayOptions): Relay {
     tokenRateLimit: (apiKey) => tokenRequests.take(apiKeyId(apiKey)),
     log: log.child({ component: 'http' }),
     throttledLog,
+    extend: httpFaceRoutes(options.http ?? {}, {
+      store,
+      apiKeys: options.apiKeys,
+      checkApiKey,
+      clockToleranceSeconds: options.clockToleranceSeconds ?? 5,
+      maxChunkBytes,
+      corsOrigin: options.corsOrigin ?? true,
+      metrics,
+      log: log.child({ component: 'http-face' }),
+      readerBudgets: () => readerBudgets,
+      quotas: () => quotas,
+    }),
   });
   const httpListener = getRequestListener(httpApi.fetch);
   const durableStreams =

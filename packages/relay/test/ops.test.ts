@@ -97,6 +97,7 @@ const FLAG_OF_OPTION: Record<string, string> = {
   metricsHost: '--metrics-host',
   unscopedTokens: '--unscoped-tokens',
   durableStreams: '--durable-streams',
+  http: '--sse-keep-alive',
 };
 /** Options whose flags are checked elsewhere: each limit gets its own flag with the limits work (issue #12). */
 const CHECKED_ELSEWHERE = new Set(['limits']);

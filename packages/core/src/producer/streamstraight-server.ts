@@ -8,9 +8,16 @@ import type { ConnectionSettings, ProducerConnection } from './producer-connecti
 import { type ChunkEncoder, ProducerStream, SEND_ACCEPTED } from './producer-stream.js';
 import { STOP, type StreamSource, openSource, sourceError, untilStop } from './source.js';
 import { StreamWriter } from './stream-writer.js';
+import {
+  type HttpStreamstraightServer,
+  type HttpStreamstraightServerOptions,
+  streamstraightHttpServer,
+} from '../http-producer/http-streamstraight-server.js';
 
 /** Connection options of {@link streamstraightServer}. */
 export interface StreamstraightServerOptions {
+  /** `'socket.io'` (default): one warm connection. For `'http'` see `HttpStreamstraightServerOptions`. */
+  transport?: 'socket.io';
   /** The API key the relay is configured with (sent as `Authorization: Bearer`). Required. */
   apiKey: string;
   /** The relay URL. Default: `$STREAMSTRAIGHT_API_BASE_URL`, else `http://localhost:8787`. */
@@ -349,10 +356,22 @@ export class StreamstraightServer implements AsyncDisposable {
  * ```
  */
 export async function streamstraightServer<T = unknown>(
+  options: HttpStreamstraightServerOptions,
+  streamOptions: StreamOptions<T>,
+): Promise<HttpStreamstraightServer>;
+export async function streamstraightServer<T = unknown>(
   options: StreamstraightServerOptions,
   streamOptions: StreamOptions<T>,
-): Promise<StreamstraightServer> {
-  const server = new StreamstraightServer(options, streamOptions);
+): Promise<StreamstraightServer>;
+export async function streamstraightServer<T = unknown>(
+  options: StreamstraightServerOptions | HttpStreamstraightServerOptions,
+  streamOptions: StreamOptions<T>,
+): Promise<StreamstraightServer | HttpStreamstraightServer> {
+  // `transport: 'http'`: the fetch-only producer (import it from `@ss/core/http` to load no Socket.IO at all).
+  if ((options as { transport?: unknown } | null)?.transport === 'http') {
+    return streamstraightHttpServer(options as HttpStreamstraightServerOptions, streamOptions);
+  }
+  const server = new StreamstraightServer(options as StreamstraightServerOptions, streamOptions);
   try {
     await server.connect();
   } catch (error) {

@@ -12,10 +12,10 @@ import {
   parseProducerChunkV1,
   parseProducerEndV1,
   describeValue,
-  utf8ByteLength,
 } from '@ss/core/protocol';
 import type { OpenMode, StreamStore } from '../store/stream-store.js';
 import { KeyedSerialQueue } from './keyed-serial-queue.js';
+import { createProducerOperations, openModeOf } from './producer-operations.js';
 import type { ProducerQuotas } from './producer-quotas.js';
 import { type Reporting, replyTo, toErrorPayload } from './reply.js';
 import type { RelaySocket } from './relay-socket.js';
@@ -41,18 +41,6 @@ export interface ProducerHandle {
 const MUX_EVENTS = new Set(['mux:open', 'mux:chunks', 'mux:batch', 'mux:end', 'producer:heartbeat']);
 const V1_EVENTS = new Set(['producer:chunk', 'producer:end', 'producer:heartbeat']);
 
-function checkChunkSizes(data: readonly string[], maxChunkBytes: number): void {
-  for (const chunk of data) {
-    // Cheap bound first: a UTF-16 unit is at most 3 UTF-8 bytes.
-    if (chunk.length * 3 > maxChunkBytes && utf8ByteLength(chunk) > maxChunkBytes) {
-      throw new StreamstraightError(
-        'CHUNK_TOO_LARGE',
-        `A chunk of ${utf8ByteLength(chunk)} bytes is over the relay's limit of ${maxChunkBytes} bytes. Split it into smaller chunks.`,
-      );
-    }
-  }
-}
-
 /**
  * Serves one producer connection: stream-v1 (one stream named in the handshake) or the mux
  * extension (any number of streams). Frames of one stream are handled strictly in order.
@@ -60,7 +48,8 @@ function checkChunkSizes(data: readonly string[], maxChunkBytes: number): void {
 export function startProducerSession(socket: RelaySocket, context: ProducerSessionContext): void {
   const identity = socket.data.identity;
   if (identity.role !== 'producer') return;
-  const { store, metrics } = context;
+  const { store } = context;
+  const operations = createProducerOperations(context);
   const queue = new KeyedSerialQueue();
   /** Streams this connection holds the lease of. */
   const leases = new Map<string, number>();
@@ -83,10 +72,9 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
 
   const open = (streamId: string, mode: OpenMode, openId?: string) => {
     if (!leases.has(streamId)) quotas.checkOpen(keyId, leases.size);
-    return store.open(streamId, mode, openId).then((result) => {
+    return operations.open(keyId, streamId, mode, openId).then((result) => {
       if (!leases.has(streamId)) quotas.opened(keyId);
       leases.set(streamId, result.lease);
-      quotas.track(keyId, streamId, result.info.lastSeq, mode === 'create' || mode === 'overwrite');
       context.producers.set(streamId, handle);
       context.log.debug({ streamId, mode, protocol: identity.protocol, lastSeq: result.info.lastSeq }, 'stream opened');
       return result.info;
@@ -153,7 +141,7 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
 
     socket.on('mux:open', (payload, ack) =>
       onFrame(payload, ack, parseMuxOpen, async (request) => {
-        const mode: OpenMode = request.overwrite ? 'overwrite' : request.resume ? 'resume' : 'create';
+        const mode = openModeOf(request);
         if (mode === 'resume' && request.openId === undefined) {
           // Without the openId it was opened with, a resume could take over another producer's stream.
           throw new StreamstraightError(
@@ -167,20 +155,11 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
 
     const parseChunks = (raw: unknown) => {
       const frame = parseMuxChunks(raw);
-      checkChunkSizes(frame.data, context.maxChunkBytes);
+      operations.checkChunkSizes(frame.data);
       takeChunks(frame.data.length);
       return frame;
     };
-    const appendChunks = async (frame: MuxChunks, lease: () => number) => {
-      const currentLease = lease();
-      const adds = quotas.checkAppend(keyId, frame.streamId, frame.seq, frame.data);
-      const stopTimer = metrics.appendSeconds.startTimer();
-      const result = await store.append(frame.streamId, currentLease, frame.seq, frame.data);
-      quotas.appended(keyId, frame.streamId, result.lastSeq, adds);
-      stopTimer();
-      metrics.chunksStored.inc(frame.data.length);
-      return result;
-    };
+    const appendChunks = (frame: MuxChunks, lease: () => number) => operations.append(keyId, frame.streamId, lease(), frame.seq, frame.data);
 
     socket.on('mux:chunks', (payload, ack) => onFrame(payload, ack, parseChunks, appendChunks));
 
@@ -207,9 +186,8 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
 
     socket.on('mux:end', (payload, ack) =>
       onFrame(payload, ack, parseMuxEnd, async (frame, lease) => {
-        const info = await store.end(frame.streamId, lease(), frame.reason, frame.lastSeq);
+        const info = await operations.end(frame.streamId, lease(), frame.reason, frame.lastSeq);
         release(frame.streamId);
-        metrics.streamsEnded.inc({ reason: frame.reason });
         context.log.debug({ streamId: frame.streamId, reason: frame.reason, lastSeq: info.lastSeq }, 'stream ended');
         return { info };
       }),
@@ -234,15 +212,11 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
     socket.on('producer:chunk', (payload) => {
       try {
         const chunk = parseProducerChunkV1(payload);
-        checkChunkSizes([chunk.data], context.maxChunkBytes);
+        operations.checkChunkSizes([chunk.data]);
         takeChunks(1);
         queue.run(streamId, async () => {
           try {
-            const currentLease = leaseOf(streamId);
-            const adds = quotas.checkAppend(keyId, streamId, chunk.seq, [chunk.data]);
-            const result = await store.append(streamId, currentLease, chunk.seq, [chunk.data]);
-            quotas.appended(keyId, streamId, result.lastSeq, adds);
-            metrics.chunksStored.inc();
+            await operations.append(keyId, streamId, leaseOf(streamId), chunk.seq, [chunk.data]);
             socket.emit('producer:ack', { seq: chunk.seq, redisId: String(chunk.seq) });
           } catch (error) {
             socket.emit('stream:error', toErrorPayload(error, context));
@@ -263,9 +237,8 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
         queue.run(streamId, async () => {
           try {
             // stream-v1 reports lastSeq as max(nextSeq - 1, 0), ambiguous for an empty stream: trust the store.
-            const info = await store.end(streamId, leaseOf(streamId), frame.reason);
+            const info = await operations.end(streamId, leaseOf(streamId), frame.reason);
             release(streamId);
-            metrics.streamsEnded.inc({ reason: frame.reason });
             context.log.debug({ streamId, reason: frame.reason, lastSeq: info.lastSeq }, 'stream ended');
             reply({ success: true, endRedisId: `${info.lastSeq}-end` });
           } catch (error) {
