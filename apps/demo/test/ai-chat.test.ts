@@ -159,6 +159,7 @@ describe.skipIf(!browserTestsEnabled)('the AI SDK page (useChat + Streamstraight
       await waitForTextAfterTool(page, 30); // the tool result is shown, the text after it is streaming
       const secondTab = await context.newPage();
       await secondTab.goto(`${demo.pageUrl}/ai?chat=${chatId}`);
+      await waitForBusy(secondTab); // it joined the answer while it was being written
 
       const before = textOf(lastAssistant(await snapshot(page)));
       await page.reload();
