@@ -2,9 +2,9 @@
 // a reader moving between relays, and a relay killed with SIGKILL behind a load balancer while
 // 50 streams are being produced through it.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mintClientToken, type StreamstraightServer, streamstraightServer } from '@ss/core';
+import { mintClientToken, type StreamstraightServer, streamstraightServer, teeStream } from '@ss/core';
 import { io } from 'socket.io-client';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { redisStore } from '../src/index.js';
 import { close, useCleanups, useForBlock } from './support/cleanups.js';
 import { connectReader, readToEnd } from './support/raw-clients.js';
@@ -108,6 +108,30 @@ describe.skipIf(redisServerMissing)('several relays, one Redis', () => {
     expect(firstPart.length).toBeLessThan(3_000); // it really moved mid-stream
     expect([...firstPart, ...secondPart.data]).toEqual(all);
     expect(secondPart.end).toEqual(end);
+  });
+
+  it("a reader's cancel on relay B reaches the producer connected to relay A: its abort signal fires (the tee's onCancel), the stream ends cancelled", async () => {
+    const a = await startRelay();
+    const b = await startRelay();
+    const streamId = `remote-cancel-${Date.now()}`;
+    const onCancel = vi.fn();
+    async function* endless() {
+      for (let index = 0; ; index++) {
+        await sleep(2);
+        yield `t${index}`;
+      }
+    }
+    const tee = teeStream(endless(), { apiKey: API_KEY, baseUrl: a.url, streamId, onCancel });
+    const body = new Response(tee.body).text();
+    await until(async () => ((await a.relay.store.info(streamId))?.lastSeq ?? -1) >= 20, 'the stream to be under way', 15_000);
+    const reader = later(await connectReader(b.url, API_KEY, [streamId], true), close);
+    expect(await reader.emitWithAck('consumer:cancel', { streamId, reason: 'stop' })).toMatchObject({ ok: true });
+    const result = await tee.done;
+    await body;
+    expect(onCancel).toHaveBeenCalledTimes(1);
+    expect(onCancel.mock.calls[0]?.[0]).toMatchObject({ code: 'STREAM_CANCELLED' });
+    expect(result).toMatchObject({ cancelled: true, relay: 'ok' });
+    expect(await b.relay.store.info(streamId)).toMatchObject({ status: 'ended', endReason: 'cancelled' });
   });
 
   // SIGKILL is a crash; SIGTERM is a rolling deploy (ss-relay closes every connection and the store, then exits 0).

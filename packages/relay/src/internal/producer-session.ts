@@ -153,13 +153,28 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
       }),
     );
 
+    /**
+     * A reader on another relay node cancels a stream whose producer is connected here by ending it
+     * `cancelled` in the shared store. The producer learns of it from the refused write: tell it
+     * with the cancel frame first (it then takes the STREAM_ENDED that follows as that cancel),
+     * so its abort signal fires as for a cancel on this node.
+     */
+    const announceRemoteCancel = (streamId: string) => async (error: unknown): Promise<never> => {
+      if (StreamstraightError.isInstance(error) && error.code === 'STREAM_ENDED') {
+        const info = await store.info(streamId).catch(() => undefined);
+        if (info?.endReason === 'cancelled') socket.emit('mux:cancel', { streamId, reason: 'cancelled by a reader on another relay node' });
+      }
+      throw error;
+    };
+
     const parseChunks = (raw: unknown) => {
       const frame = parseMuxChunks(raw);
       operations.checkChunkSizes(frame.data);
       takeChunks(frame.data.length);
       return frame;
     };
-    const appendChunks = (frame: MuxChunks, lease: () => number) => operations.append(keyId, frame.streamId, lease(), frame.seq, frame.data);
+    const appendChunks = (frame: MuxChunks, lease: () => number) =>
+      operations.append(keyId, frame.streamId, lease(), frame.seq, frame.data).catch(announceRemoteCancel(frame.streamId));
 
     socket.on('mux:chunks', (payload, ack) => onFrame(payload, ack, parseChunks, appendChunks));
 
@@ -186,7 +201,7 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
 
     socket.on('mux:end', (payload, ack) =>
       onFrame(payload, ack, parseMuxEnd, async (frame, lease) => {
-        const info = await operations.end(frame.streamId, lease(), frame.reason, frame.lastSeq);
+        const info = await operations.end(frame.streamId, lease(), frame.reason, frame.lastSeq).catch(announceRemoteCancel(frame.streamId));
         release(frame.streamId);
         context.log.debug({ streamId: frame.streamId, reason: frame.reason, lastSeq: info.lastSeq }, 'stream ended');
         return { info };
