@@ -2,6 +2,7 @@
 // servers, read with the AI SDK's own readUIMessageStream. Faults are real: the HTTP response is cut
 // by destroying its TCP connection (a proxy between the transport and the app).
 import { setTimeout as sleep } from 'node:timers/promises';
+import { streamstraightServer } from '@ss/core';
 import { createRelay, type Relay } from '@ss/relay';
 import { parseJsonEventStream, type UIMessage, type UIMessageChunk, uiMessageChunkSchema } from 'ai';
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
@@ -160,6 +161,33 @@ for (const [framework, start] of targets) {
       const chatId = `chat-${crypto.randomUUID()}`;
       expectWholeAnswer(await readMessage(await send(transport(), chatId)));
       await waitForFinish(chatId);
+      expect(await transport().reconnectToStream({ chatId })).toBeNull();
+    });
+
+    it('reconnectToStream right after the chat route recorded its stream, before the relay has it, waits for it instead of answering null', async () => {
+      const chatId = `chat-${crypto.randomUUID()}`;
+      const streamId = `${chatId}:early`;
+      await app.setActiveStream(chatId, streamId);
+      const resuming = transport().reconnectToStream({ chatId });
+      await sleep(300); // the relay does not know the stream yet
+      const producer = await streamstraightServer({ apiKey: API_KEY, baseUrl: target.relayUrl }, { streamId });
+      cleanups.push(() => producer.disconnect());
+      const parts = [{ type: 'start' }, { type: 'text-start', id: 't' }, { type: 'text-delta', id: 't', delta: 'early' }, { type: 'text-end', id: 't' }, { type: 'finish' }];
+      const writing = producer.stream((async function* () {
+        for (const part of parts) {
+          yield part;
+          await sleep(50); // still open when the resume route asks the relay
+        }
+      })());
+      const stream = await resuming;
+      expect(stream).not.toBeNull();
+      expect(textOf(await readMessage(stream as ReadableStream<UIMessageChunk>))).toBe('early');
+      await writing;
+    });
+
+    it('reconnectToStream answers null when the recorded stream never appears on the relay (expired, never opened)', async () => {
+      const chatId = `chat-${crypto.randomUUID()}`;
+      await app.setActiveStream(chatId, `${chatId}:gone`);
       expect(await transport().reconnectToStream({ chatId })).toBeNull();
     });
 

@@ -31,6 +31,12 @@ export interface ActiveStreamHandlerOptions<R = Request> {
   expiresIn?: string | number;
   /** Also let the token cancel the stream (needed by `@ss/ai`'s `cancelOnStop`). Default false. */
   cancel?: boolean;
+  /**
+   * How long a page load waits for the relay to know the chat's active stream before answering 204:
+   * a chat route records the stream a moment before its relay branch opens it. Default 1 500 ms
+   * (only a stream the relay does not know waits: an expired one, or one about to open).
+   */
+  waitForStreamMs?: number;
   /** The fetch used to ask the relay for a stream's status. Default: the global one. */
   fetch?: typeof fetch;
 }
@@ -43,6 +49,34 @@ export interface ActiveStreamGrant {
   token: string;
   /** Where the browser reads it. */
   relayUrl: string;
+}
+
+/** How long a page load waits for the relay to know a chat's active stream (see `waitForStreamMs`). */
+const DEFAULT_WAIT_FOR_STREAM_MS = 1_500;
+
+/**
+ * The relay's status of `streamId`. A stream the relay does not know may be one the chat route has
+ * just started (its relay branch opens it a moment after the route recorded it): ask again, with
+ * growing pauses, for up to `waitMs`, then take it as gone (expired, or never opened).
+ */
+async function statusOf(streamId: string, baseUrl: string, apiKey: string, fetchImplementation: typeof fetch | undefined, waitMs: number): Promise<string> {
+  const deadline = Date.now() + waitMs;
+  for (let pause = 50; ; pause *= 2) {
+    try {
+      const info = await requestRelayJson({
+        url: `${baseUrl}/v1/streams/${encodeURIComponent(streamId)}`,
+        apiKey,
+        fetch: fetchImplementation,
+        purpose: 'to read the status of the active stream',
+      });
+      return String(info.status);
+    } catch (error) {
+      if (!(StreamstraightError.isInstance(error) && error.code === 'STREAM_NOT_FOUND')) throw error;
+      const left = deadline - Date.now();
+      if (left <= 0) return 'ended';
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+    }
+  }
 }
 
 /** The query parameter (or the `x-stream-id` request header) that asks for one stream by id. */
@@ -96,16 +130,8 @@ export function createActiveStreamHandler<R = Request>(
       const baseUrl = (options.baseUrl ?? defaultBaseUrl()).replace(/\/+$/, '');
       if (requested === undefined) {
         // The AI SDK's resume semantics: a finished answer is not replayed on page load.
-        const info = await requestRelayJson({
-          url: `${baseUrl}/v1/streams/${encodeURIComponent(active)}`,
-          apiKey,
-          fetch: options.fetch,
-          purpose: 'to read the status of the active stream',
-        }).catch((error: unknown) => {
-          if (StreamstraightError.isInstance(error) && error.code === 'STREAM_NOT_FOUND') return { status: 'ended' };
-          throw error;
-        });
-        if (info.status !== 'open') return new Response(null, { status: 204 });
+        const info = await statusOf(active, baseUrl, apiKey, options.fetch, options.waitForStreamMs ?? DEFAULT_WAIT_FOR_STREAM_MS);
+        if (info !== 'open') return new Response(null, { status: 204 });
       }
       const token = await mintClientToken({ apiKey, streamIds: [active], cancel, ...(expiresIn === undefined ? {} : { expiresIn }) });
       const grant: ActiveStreamGrant = { streamId: active, token, relayUrl: options.relayUrl ?? baseUrl };
