@@ -13,7 +13,7 @@ command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools) # forms the Redis
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   echo "[setup] installing ${missing[*]} from Debian's packages" >&2
   DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2 && exit 0
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 && exit 0
 fi
 echo "[setup] missing: ${missing[*]} (install them: apt-get install ${missing[*]})" >&2
 exit 0

@@ -50,19 +50,59 @@ async function unavailableSystems(): Promise<Record<string, string>> {
   return unavailable;
 }
 
+const USAGE = `Usage: pnpm bench [options]
+
+Starts every system under test as its own process on loopback, runs the scenarios against each and
+writes results/<date>.json, .md and .svg. A full run takes about 14 minutes on 2 cores.
+
+Options:
+  --quick                one short run (< 2 min): figures NOT comparable with a full run's
+  --runs <n>             runs per cell (the median is reported)
+  --scenarios <list>     ingest,live,fan-out,catch-up,idle,start (comma separated)
+  --systems <list>       relay-memory,relay-redis,… (comma separated)
+  --profile <system>     CPU profiles of that system's server into results/profiles
+  --out <dir>            where the results go (default apps/bench/results)
+  --set <group.key=v>    override one setting, e.g. --set live.streams=100 (repeatable)
+  -h, --help             show this help`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean' },
-      runs: { type: 'string' },
-      scenarios: { type: 'string' },
-      systems: { type: 'string' },
-      profile: { type: 'string' },
-      out: { type: 'string' },
-      set: { type: 'string', multiple: true },
-    },
-    strict: true,
-  });
+  let values: {
+    quick?: boolean;
+    runs?: string;
+    scenarios?: string;
+    systems?: string;
+    profile?: string;
+    out?: string;
+    set?: string[];
+    help?: boolean;
+  };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        quick: { type: 'boolean' },
+        runs: { type: 'string' },
+        scenarios: { type: 'string' },
+        systems: { type: 'string' },
+        profile: { type: 'string' },
+        out: { type: 'string' },
+        set: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    console.error(`pnpm bench: ${(error as Error).message}\n\n${USAGE}`);
+    process.exit(1);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (values.quick) {
+    console.warn(
+      'pnpm bench --quick: one short run with smaller loads. Its figures are NOT comparable with a full run (or with the published results); use them only to check that everything runs.',
+    );
+  }
   const base = values.quick ? QUICK : FULL;
   const outDir = resolve(values.out ?? join(fileURLToPath(new URL('..', import.meta.url)), 'results'));
   const settings: Settings = { ...base, runs: values.runs ? Number(values.runs) : base.runs };

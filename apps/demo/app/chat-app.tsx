@@ -144,6 +144,9 @@ export function ChatApp({ config, initialBackend, initialStreamId }: ChatAppProp
     setView({ text, chunks: lastSeq + 1, phase: 'connecting', resumedAt: saved ? lastSeq + 1 : undefined });
     if (saved) note(`Page reloaded: continuing at chunk ${lastSeq + 1}`);
     const controller = new AbortController();
+    // Where the current connection started reading, fixed before its first chunk arrives: by the time
+    // the status turns live, the handshake may already have delivered chunks (and moved lastSeq).
+    let readingFrom = lastSeq + 1;
     const tokenUrl = `${appUrl(streamBackend)}/api/token`;
     const reader = streamstraightClient<string>(
       {
@@ -172,8 +175,11 @@ export function ChatApp({ config, initialBackend, initialStreamId }: ChatAppProp
         onStatus: (status, current) => {
           if (controller.signal.aborted) return;
           setView((shown) => ({ ...shown, phase: status, endReason: current.endReason ?? shown.endReason }));
-          if (status === 'live') note(lastSeq >= 0 ? `Connected — reading from chunk ${lastSeq + 1}` : 'Connected');
-          if (status === 'resuming') note('Connection lost — resuming');
+          if (status === 'live') note(readingFrom > 0 ? `Connected — reading from chunk ${readingFrom}` : 'Connected');
+          if (status === 'resuming') {
+            readingFrom = current.lastSeq + 1;
+            note('Connection lost — resuming');
+          }
         },
       },
     );

@@ -146,7 +146,7 @@ function deriveKey(apiKey: string): Promise<DerivedKey> {
  * @returns its 16-character fingerprint.
  * @example
  * ```ts
- * console.log('signing with key', await clientTokenKeyId(process.env.STREAMSTRAIGHT_API_KEY!))
+ * console.log('signing with key', await clientTokenKeyId(process.env.SS_API_KEY!))
  * ```
  */
 export async function clientTokenKeyId(apiKey: string): Promise<string> {
@@ -205,7 +205,7 @@ function streamIdList(value: unknown, what: string, { allowEmpty }: { allowEmpty
  *   `INVALID_STREAM_ID` for a bad stream id.
  * @example
  * ```ts
- * const token = await mintClientToken({ apiKey: process.env.STREAMSTRAIGHT_API_KEY!, streamIds: [chatId], cancel: true })
+ * const token = await mintClientToken({ apiKey: process.env.SS_API_KEY!, streamIds: [chatId], cancel: true })
  * ```
  */
 export async function mintClientToken(options: MintClientTokenOptions): Promise<string> {

@@ -351,7 +351,7 @@ export class StreamstraightServer implements AsyncDisposable {
  * `INVALID_STREAM_ID` for a bad id.
  * @example
  * ```ts
- * const server = await streamstraightServer({ apiKey: process.env.STREAMSTRAIGHT_API_KEY! }, { streamId: 'chat-42' })
+ * const server = await streamstraightServer({ apiKey: process.env.SS_API_KEY! }, { streamId: 'chat-42' })
  * await server.stream(llm.stream(prompt, { signal: server.signal }))
  * ```
  */

@@ -259,6 +259,23 @@ describe('teeStream', () => {
     expect(onError).toHaveBeenCalledTimes(1);
   });
 
+  it('without onError, logs a relay failure once per stream (never silent)', async () => {
+    const relay = await stubRelay();
+    const url = relay.url;
+    await relay.close();
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const tee = teeStream(tokens(20), { apiKey: 'k', baseUrl: url, retries: 0, streamId: 'unheard-stream' });
+      await new Response(tee.body).text();
+      expect((await tee.done).relay).toMatchObject({ code: 'RELAY_UNAVAILABLE' });
+      const lines = logged.mock.calls.map((call) => String(call[0])).filter((line) => line.includes('unheard-stream'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/relay stream unheard-stream failed \(RELAY_UNAVAILABLE\).*pass onError/);
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
   it('gives the relay branch up on a chunk over the relay limit instead of shifting later seqs', async () => {
     const relay = await stubRelay();
     const tee = teeStream(['small', 'x'.repeat(2_000), 'after'], options(relay, { maxChunkBytes: 1_000 }));

@@ -58,7 +58,11 @@ export interface TeeOptions<T = unknown> extends Omit<StreamstraightServerOption
   headers?: Record<string, string>;
   /** Called exactly once, after the source is finished and the relay branch settled. `done` waits for it. */
   onFinish?: (result: TeeResult<T>) => unknown;
-  /** Called when the source fails (`PRODUCER_ERROR`) and when the relay branch fails (its code). */
+  /**
+   * Called when the source fails (`PRODUCER_ERROR`) and when the relay branch fails (its code: a
+   * wrong API key, `STREAM_EXISTS`, the relay unreachable…). Without it, a relay failure is logged
+   * once per stream with `console.error`, so a misconfigured relay never goes unnoticed.
+   */
   onError?: (error: StreamstraightError) => unknown;
   /**
    * Called once when a reader cancels the stream through the relay (the tee then stops reading the
@@ -173,6 +177,10 @@ export function teeStream<T = unknown>(source: TeeSource<T>, options: TeeOptions
     const failure = StreamstraightError.from(error);
     if (relayFailure !== undefined || (failure.code === 'STREAM_CANCELLED' && writer.signal.aborted)) return;
     relayFailure = failure;
+    if (options.onError === undefined) {
+      // Nobody listens: say it once for this stream rather than let the relay copy vanish silently.
+      console.error(`[streamstraight] relay stream ${streamId} failed (${failure.code}): ${failure.message} — pass onError to handle relay failures yourself.`);
+    }
     reportError(failure);
   };
   const giveUpRelay = (failure: StreamstraightError): void => {
