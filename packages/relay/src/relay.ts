@@ -172,6 +172,11 @@ export function createRelay(options: RelayOptions): Relay {
           verifiedTokens: new VerifiedTokens(options.apiKeys, options.clockToleranceSeconds ?? 5),
           registry: metrics.registry,
           onInternalError: (error) => log.error({ err: error }, 'unexpected error in a Durable Streams request'),
+          // The guard is made below, with the HTTP server; these run per request, after that.
+          failedCredentials: {
+            refusal: (ip) => connectionGuard.refusalFor(ip),
+            note: (ip) => connectionGuard.noteFailedHandshake(ip),
+          },
         });
   const httpServer = createServer((request, response) => {
     if (durableStreams?.matches(request.url)) void durableStreams.handle(request, response);

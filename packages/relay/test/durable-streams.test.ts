@@ -59,6 +59,18 @@ describe('Durable Streams face', () => {
     expect((await fetch(stream, { method: 'DELETE', headers: asKey })).status).toBe(204);
   });
 
+  it('wrong credentials count against the address like refused handshakes: past maxFailedHandshakesPerIp, 429 RATE_LIMITED even with the right key', async () => {
+    const { url } = await startRelay({ limits: { maxFailedHandshakesPerIp: 3, failedHandshakeWindowMs: 60_000 } });
+    expect((await put(`${url}/ds/guarded`, 'text/plain')).status).toBe(201);
+    expect((await fetch(`${url}/ds/guarded`)).status).toBe(401); // no credentials: not counted
+    for (const wrong of ['Bearer not-the-key', 'Bearer not.a.token', 'Bearer still-wrong']) {
+      expect((await fetch(`${url}/ds/guarded`, { headers: { authorization: wrong } })).status).toBe(401);
+    }
+    const limited = await fetch(`${url}/ds/guarded`, { headers: asKey });
+    expect(await errorOf(limited)).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
   it('a stream written over Socket.IO reads over Durable Streams, live over SSE; closing over Durable Streams ends it for Socket.IO readers', async () => {
     const { url } = await startRelay();
     const producer = later(await streamstraightServer({ apiKey: API_KEY, baseUrl: url }, { streamId: 'chat-7' }), (handle) => handle.disconnect());

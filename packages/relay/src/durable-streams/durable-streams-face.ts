@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { canReadStream } from '@ss/core';
-import { StreamstraightError } from '@ss/core/protocol';
+import { type ErrorPayload, StreamstraightError } from '@ss/core/protocol';
 import type { Registry } from 'prom-client';
 import { type ApiKeyCheck, bearerToken } from '../api-keys.js';
 import type { VerifiedTokens } from '../internal/verified-tokens.js';
@@ -51,6 +51,13 @@ export interface FaceContext {
   verifiedTokens: VerifiedTokens;
   registry: Registry;
   onInternalError: (error: unknown) => void;
+  /** The relay's failed-credential limit per address (`limits.maxFailedHandshakesPerIp`), shared with Socket.IO handshakes. */
+  failedCredentials?: {
+    /** The refusal for a request from `ip` that caused too many refusals lately, if it did. */
+    refusal(ip: string | undefined): ErrorPayload | undefined;
+    /** Counts a request refused for its credentials. */
+    note(ip: string | undefined): void;
+  };
 }
 
 /** The face: whether a request is its, and how it answers one. */
@@ -103,15 +110,30 @@ export function createDurableStreamsFace(options: DurableStreamsOptions, context
 
   async function authorize(request: IncomingMessage, url: URL, streamId: string, write: boolean): Promise<void> {
     if (access === 'open') return;
-    const credential = bearerToken(request.headers.authorization) ?? (write ? undefined : (url.searchParams.get('token') ?? undefined));
+    const address = request.socket.remoteAddress;
     const challenge = { 'www-authenticate': 'Bearer' };
+    const refusal = context.failedCredentials?.refusal(address);
+    if (refusal) {
+      throw new FaceError(429, 'RATE_LIMITED', refusal.message, { 'retry-after': String(Math.max(1, Math.ceil((refusal.retryInMs ?? 1000) / 1000))) });
+    }
+    const refused = (message: string): FaceError => {
+      context.failedCredentials?.note(address);
+      return new FaceError(401, 'UNAUTHORIZED', message, challenge);
+    };
+    const credential = bearerToken(request.headers.authorization) ?? (write ? undefined : (url.searchParams.get('token') ?? undefined));
     if (credential === undefined) {
       throw new FaceError(401, 'UNAUTHORIZED', write ? 'Writes need the API key: send "Authorization: Bearer <API key>".' : 'Reads need credentials: "Authorization: Bearer <API key or client token>", or ?token=<client token>.', challenge);
     }
     if (context.checkApiKey(credential)) return;
-    if (!looksLikeJwt(credential)) throw new FaceError(401, 'UNAUTHORIZED', 'Invalid credentials: the bearer value is neither a configured API key nor a client token.', challenge);
+    if (!looksLikeJwt(credential)) throw refused('Invalid credentials: the bearer value is neither a configured API key nor a client token.');
     if (write) throw new FaceError(403, 'FORBIDDEN', 'A client token only reads: PUT, POST and DELETE need the API key.');
-    const claims = await context.verifiedTokens.verify(credential);
+    let claims: Awaited<ReturnType<VerifiedTokens['verify']>>;
+    try {
+      claims = await context.verifiedTokens.verify(credential);
+    } catch (error) {
+      if (StreamstraightError.isInstance(error) && error.code === 'UNAUTHORIZED') throw refused(error.message);
+      throw error;
+    }
     if (!canReadStream(claims, streamId)) {
       throw new FaceError(403, 'FORBIDDEN', `This client token does not cover stream ${JSON.stringify(streamId)}: mint one whose streamIds include it.`);
     }

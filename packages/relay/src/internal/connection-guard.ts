@@ -102,11 +102,19 @@ export class ConnectionGuard {
   }
 
   private handshakeRefusal(request: IncomingMessage): ErrorPayload | undefined {
-    const { maxFailedHandshakesPerIp } = this.options;
-    if (maxFailedHandshakesPerIp <= 0) return undefined;
     const url = request.url ?? '';
     if (!url.startsWith(this.options.socketPath) || url.includes('sid=')) return undefined;
-    const ip = request.socket.remoteAddress;
+    return this.refusalFor(request.socket.remoteAddress);
+  }
+
+  /**
+   * The refusal for a new authenticated request from `ip` (a Socket.IO handshake, a Durable Streams
+   * request) once it caused `maxFailedHandshakesPerIp` refusals in the window; undefined otherwise.
+   * @param ip - the client's address.
+   */
+  refusalFor(ip: string | undefined): ErrorPayload | undefined {
+    const { maxFailedHandshakesPerIp } = this.options;
+    if (maxFailedHandshakesPerIp <= 0) return undefined;
     const entry = ip === undefined ? undefined : this.failures.get(ip);
     const now = Date.now();
     if (!entry || entry.count < maxFailedHandshakesPerIp || entry.windowEndsAt <= now) return undefined;
