@@ -12,6 +12,7 @@ const sourceAliases = {
   '@ss/core/http': `${root}packages/core/src/http.ts`,
   '@ss/core': `${root}packages/core/src/index.ts`,
   '@ss/relay': `${root}packages/relay/src/index.ts`,
+  '@ss/client/sse': `${root}packages/client/src/sse.ts`,
   '@ss/client': `${root}packages/client/src/index.ts`,
   '@ss/hono': `${root}packages/hono/src/index.ts`,
   '@ss/express': `${root}packages/express/src/index.ts`,

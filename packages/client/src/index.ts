@@ -3,6 +3,6 @@
  * exactly once, in order, resuming at the next chunk after any reconnect.
  */
 export { streamstraightClient } from './streamstraight-client.js';
-export type { ReaderStatus, ReaderTransport, StreamOptions, StreamReader, StreamstraightClientOptions } from './streamstraight-client.js';
+export type { ClientTransport, ReaderStatus, ReaderTransport, StreamOptions, StreamReader, StreamstraightClientOptions } from './streamstraight-client.js';
 export { StreamstraightError } from '@ss/core/protocol';
 export type { EndReason, StreamstraightErrorCode } from '@ss/core/protocol';

@@ -1,5 +1,7 @@
 import { assertStreamId, type EndReason, StreamstraightError } from '@ss/core/protocol';
+import { FallbackStreamReader } from './internal/fallback-stream-reader.js';
 import { SocketStreamReader } from './internal/socket-stream-reader.js';
+import { SseStreamReader } from './internal/sse-stream-reader.js';
 
 /**
  * Where a reader stands:
@@ -13,6 +15,15 @@ export type ReaderStatus = 'connecting' | 'live' | 'resuming' | 'ended' | 'close
 
 /** A Socket.IO transport. */
 export type ReaderTransport = 'websocket' | 'polling';
+
+/**
+ * How a reader reaches the relay:
+ * - `auto` — Socket.IO over WebSocket, and Server-Sent Events when the WebSocket cannot connect
+ *   (a proxy that blocks it) before anything was read;
+ * - `socket.io` — Socket.IO only (`transports` picks WebSocket and/or long-polling);
+ * - `sse` — Server-Sent Events only (`GET /v1/streams/:id/events` with `fetch`): no WebSocket at all.
+ */
+export type ClientTransport = 'auto' | 'socket.io' | 'sse';
 
 /** How a reader reaches the relay: shared by every stream read with these options. */
 export interface StreamstraightClientOptions<T = unknown> {
@@ -44,6 +55,10 @@ export interface StreamstraightClientOptions<T = unknown> {
    * Pass `['websocket', 'polling']` to fall back to HTTP long-polling where WebSockets are blocked.
    */
   transports?: ReaderTransport[];
+  /** `auto` (default), `socket.io` or `sse`; see {@link ClientTransport}. `cancel()` needs Socket.IO. */
+  transport?: ClientTransport;
+  /** The `fetch` the `sse` transport uses. Default `globalThis.fetch`. */
+  fetch?: typeof fetch;
   /** How long to wait for the relay to answer a subscribe or a cancel, in ms. Default 10 000. */
   ackTimeoutMs?: number;
 }
@@ -124,5 +139,11 @@ export function streamstraightClient<T = unknown>(options: StreamstraightClientO
     throw new StreamstraightError('BAD_REQUEST', 'streamstraightClient(options, { streamId }) takes two option objects.');
   }
   assertStreamId(stream.streamId);
-  return new SocketStreamReader<T>(options, stream);
+  const transport = options.transport ?? 'auto';
+  if (transport === 'sse') return new SseStreamReader<T>(options, stream);
+  if (transport === 'socket.io') return new SocketStreamReader<T>(options, stream);
+  if (transport !== 'auto') {
+    throw new StreamstraightError('BAD_REQUEST', `Unknown \`transport\` ${JSON.stringify(transport)}: use 'auto', 'socket.io' or 'sse'.`);
+  }
+  return new FallbackStreamReader<T>(options, stream);
 }

@@ -1,5 +1,5 @@
 // The reader runs in browsers: its sources (and the part of @ss/core it imports) must not touch
-// Node built-ins or Buffer, and may import only socket.io-client and @ss/core/protocol (never the
+// Node built-ins or Buffer, and may import only socket.io-client, eventsource-parser and @ss/core/protocol (never the
 // @ss/core root, which pulls in jose and the producer).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,14 +24,15 @@ function imports(path: string): string[] {
 describe('browser safety', () => {
   const files = [...sourceFiles(clientSrc), join(coreSrc, 'protocol.ts'), join(coreSrc, 'errors.ts')];
 
-  it('imports only socket.io-client, @ss/core/protocol and relative modules', () => {
+  it('imports only socket.io-client, eventsource-parser, @ss/core/protocol and relative modules', () => {
     const all = files.flatMap(imports);
     expect(all).toContain('socket.io-client');
+    expect(all).toContain('eventsource-parser');
     expect(all).toContain('@ss/core/protocol');
     expect(all).toContain('./errors.js');
     for (const file of files) {
       for (const specifier of imports(file)) {
-        expect([file, specifier.startsWith('.') || specifier === 'socket.io-client' || specifier === '@ss/core/protocol']).toEqual([file, true]);
+        expect([file, specifier.startsWith('.') || specifier === 'socket.io-client' || specifier === 'eventsource-parser' || specifier === '@ss/core/protocol']).toEqual([file, true]);
       }
     }
   });

@@ -16,6 +16,7 @@ import {
 import { type Socket, io } from 'socket.io-client';
 import type { StreamstraightClientOptions, ReaderStatus, StreamOptions, StreamReader } from '../streamstraight-client.js';
 import { backoffDelay } from './backoff.js';
+import { NORMAL_ENDS, asyncDispose, endError, isRecord, isSeq, nonNegative } from './reader-common.js';
 import { ChunkQueue } from './chunk-queue.js';
 import { isRetryableCode, relayRefusal } from './relay-error.js';
 import { relayEndpoint, resolveBaseUrl } from './relay-url.js';
@@ -27,42 +28,6 @@ type ConsumerSocket = Socket<RelayToConsumerEvents, ConsumerToRelayEvents>;
 const DEFAULT_RETRY_BASE_MS = 500;
 const DEFAULT_RETRY_MAX_MS = 10_000;
 const DEFAULT_ACK_TIMEOUT_MS = 10_000;
-
-/** `Symbol.asyncDispose` where the runtime has it, else the well-known fallback TypeScript uses. */
-const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('Symbol.asyncDispose') as typeof Symbol.asyncDispose);
-
-/** End reasons after which the iteration simply finishes. */
-const NORMAL_ENDS: ReadonlySet<EndReason> = new Set(['completed', 'cancelled', 'ignore-ended']);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isSeq(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new StreamstraightError('BAD_REQUEST', `\`${name}\` must be a number >= 0, got ${String(value)}.`);
-  }
-  return value;
-}
-
-/** The error a reader throws for a stream that ended badly. */
-function endError(streamId: string, reason: EndReason, lastSeq: number): StreamstraightError {
-  const after = lastSeq < 0 ? 'before its first chunk' : `after chunk ${lastSeq}`;
-  if (reason === 'not-found') {
-    return new StreamstraightError('STREAM_NOT_FOUND', `Stream "${streamId}" ended with reason "not-found": the relay has no such stream.`);
-  }
-  const why: Record<string, string> = {
-    'producer-error': 'the producer reported an error',
-    'producer-disconnected': 'the producer disconnected and did not come back',
-    'inactivity-timeout': 'the producer sent nothing for too long',
-  };
-  return new StreamstraightError('PRODUCER_ERROR', `Stream "${streamId}" ended with reason "${reason}" ${after}: ${why[reason] ?? 'it did not complete'}.`);
-}
 
 /**
  * The reader behind {@link streamstraightClient}: one Socket.IO connection (its own manager, never
@@ -109,7 +74,17 @@ export class SocketStreamReader<T> implements StreamReader<T> {
   private notFoundSince: number | undefined;
   private lastFailure: StreamstraightError | undefined;
 
-  constructor(options: StreamstraightClientOptions<T>, stream: StreamOptions) {
+  /**
+   * @param options - how to reach the relay.
+   * @param stream - which stream.
+   * @param hooks - `onTransportFailure`: called when a connect fails at the transport level before
+   *   the reader was ever live; return true to take over (the caller then closes this reader).
+   */
+  constructor(
+    options: StreamstraightClientOptions<T>,
+    stream: StreamOptions,
+    private readonly hooks: { onTransportFailure?: (error: unknown) => boolean } = {},
+  ) {
     this.streamId = stream.streamId;
     const fromSeq = stream.fromSeq ?? 0;
     if (!isSeq(fromSeq)) throw new StreamstraightError('BAD_REQUEST', `\`fromSeq\` must be an integer >= 0, got ${String(stream.fromSeq)}.`);
@@ -274,6 +249,7 @@ export class SocketStreamReader<T> implements StreamReader<T> {
   private onConnectError(error: unknown): void {
     if (this.terminal) return;
     const refusal = relayRefusal(error);
+    if (!refusal && !this.everLive && this.hooks.onTransportFailure?.(error)) return;
     if (!refusal) {
       // Unreachable relay or a transport failure: the manager retries by itself (`reconnect_failed` ends it).
       this.lastFailure = new StreamstraightError('RELAY_UNAVAILABLE', `Could not connect to the relay at ${this.baseUrl}: ${error instanceof Error ? error.message : String(error)}`, {
