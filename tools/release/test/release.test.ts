@@ -134,6 +134,30 @@ describe('pnpm release into a local registry', () => {
     }
   });
 
+  it('installs only @ss/nextjs (with next 16), and separately only @ss/ai, and loads their entries', async () => {
+    const npm = (args: string[], cwd: string) => run('npm', args, { cwd, env: { ...process.env, ...registryEnv() }, maxBuffer: 32 * 1024 * 1024 });
+    const folders = [
+      { dir: join(work, 'nextjs-app'), install: ['@ss/nextjs', 'next@16', 'react@19', 'react-dom@19'], ours: ['core', 'nextjs'], entries: ['@ss/nextjs'] },
+      { dir: join(work, 'ai-app'), install: ['@ss/ai', 'ai'], ours: ['ai', 'client', 'core'], entries: ['@ss/ai', '@ss/ai/server'] },
+    ];
+    // In parallel: both are mostly downloads through the registry.
+    await Promise.all(
+      folders.map(async ({ dir, install }) => {
+        mkdirSync(dir);
+        await npm(['init', '-y'], dir);
+        await npm(['pkg', 'set', 'type=module'], dir);
+        await npm(['install', ...install], dir);
+      }),
+    );
+    for (const { dir, ours, entries } of folders) {
+      expect(readdirSync(join(dir, 'node_modules/@ss')).sort()).toEqual(ours);
+      const script = entries.map((entry) => `if (Object.keys(await import(${JSON.stringify(entry)})).length === 0) throw new Error('${entry} is empty');`).join('\n');
+      writeFileSync(join(dir, 'load.mjs'), `${script}\nconsole.log('loaded')\n`);
+      const { stdout } = await run(process.execPath, ['load.mjs'], { cwd: dir });
+      expect(stdout.trim()).toBe('loaded');
+    }
+  });
+
   it("installs only @ss/express in a fresh folder and runs the README's route against the published relay CLI", async () => {
     const npm = (args: string[], cwd: string) => run('npm', args, { cwd, env: { ...process.env, ...registryEnv() }, maxBuffer: 32 * 1024 * 1024 });
     // The relay, from its published CLI.
