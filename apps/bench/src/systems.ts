@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { type ServerProcess, startServer } from './lib/processes.js';
 import { startRedis } from './lib/redis-server.js';
 
-export type SystemId = 'relay-memory' | 'relay-redis' | 'relay-redis-2' | 'durable-streams' | 'resumable-stream' | 'socketio-1' | 'socketio-64' | 'redis-xadd';
+export type SystemId = 'relay-memory' | 'relay-sse' | 'relay-http' | 'relay-redis' | 'relay-redis-2' | 'durable-streams' | 'resumable-stream' | 'socketio-1' | 'socketio-64' | 'redis-xadd';
 
 /** The API key the relay is started with. */
 export const API_KEY = 'bench-api-key';
@@ -96,6 +96,16 @@ export const SYSTEMS: Record<SystemId, System> = {
   'relay-memory': {
     id: 'relay-memory',
     label: 'ss-relay (memory)',
+    start: (nodeArgs = []) => startRelay(nodeArgs, undefined),
+  },
+  'relay-sse': {
+    id: 'relay-sse',
+    label: 'ss-relay (memory; readers over SSE)',
+    start: (nodeArgs = []) => startRelay(nodeArgs, undefined),
+  },
+  'relay-http': {
+    id: 'relay-http',
+    label: 'ss-relay (memory; HTTP producer)',
     start: (nodeArgs = []) => startRelay(nodeArgs, undefined),
   },
   'relay-redis': {

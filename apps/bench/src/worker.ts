@@ -9,6 +9,8 @@ const tasks: Record<string, Task> = {
   'ss.ingest': streamstraight.ingest,
   'ss.produce-live': streamstraight.produceLive,
   'ss.read-live': streamstraight.readLive,
+  'ss.read-live-sse': streamstraight.readLiveSse,
+  'ss.ingest-http': streamstraight.ingestHttp,
   'ss.fill': streamstraight.fill,
   'ss.catch-up': streamstraight.catchUp,
   'ss.open-idle': streamstraight.openIdle,

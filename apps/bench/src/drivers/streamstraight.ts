@@ -5,6 +5,7 @@
  */
 import { streamstraightClient } from '@ss/client';
 import { type StreamstraightServer, mintClientToken, streamstraightServer } from '@ss/core';
+import { streamstraightServer as httpStreamstraightServer } from '@ss/core/http';
 import { io } from 'socket.io-client';
 import { Histogram, nowUs } from '../lib/histogram.js';
 import { startDelayProxy } from '../lib/delay-proxy.js';
@@ -60,6 +61,28 @@ export async function ingest(params: RelayTarget & { streams: number; chunks: nu
   return { acked, elapsedMs };
 }
 
+/**
+ * Ingest through the HTTP producer (`@ss/core/http`, `fetch` only): each stream's chunks go out in
+ * batches of up to 512 per request, one request in flight per stream.
+ */
+export async function ingestHttp(params: RelayTarget & { streams: number; chunks: number }, context: TaskContext) {
+  const options = { transport: 'http' as const, apiKey: params.apiKey, baseUrl: params.url };
+  context.emit('prepared');
+  await context.waitFor('go');
+  const start = performance.now();
+  let acked = 0;
+  await Promise.all(
+    Array.from({ length: params.streams }, async (_, index) => {
+      const server = await httpStreamstraightServer(options, { streamId: `${params.prefix}-${index}` });
+      const writer = server.streamWriter<string>();
+      for (let n = 0; n < params.chunks; n++) await writer.send(TOKEN);
+      await writer.close();
+      acked += params.chunks;
+    }),
+  );
+  return { acked, elapsedMs: performance.now() - start };
+}
+
 /** Live producer: opens `streams` streams, then (on `go`) writes timed chunks at `rate` per stream. */
 export async function produceLive(params: RelayTarget & { streams: number; rate: number; warmupMs: number; durationMs: number }, context: TaskContext) {
   const options = { apiKey: params.apiKey, baseUrl: params.url };
@@ -79,7 +102,7 @@ export async function produceLive(params: RelayTarget & { streams: number; rate:
 }
 
 /** Live readers: one reader (one connection) per stream id, from seq 0; records send→receive latency. */
-export async function readLive(params: RelayTarget & { streamIds: string[] }, context: TaskContext) {
+export async function readLive(params: RelayTarget & { streamIds: string[]; transport?: 'sse' }, context: TaskContext) {
   const histogram = new Histogram();
   const debug = process.env.BENCH_DEBUG ? new Map<number, number>() : undefined;
   let received = 0;
@@ -89,7 +112,7 @@ export async function readLive(params: RelayTarget & { streamIds: string[] }, co
   let signalled = false;
   const done = params.streamIds.map(async (streamId, index) => {
     const reader = streamstraightClient<string>(
-      { baseUrl: params.url, token: tokens[index]!, retries: 20 },
+      { baseUrl: params.url, token: tokens[index]!, retries: 20, ...(params.transport ? { transport: params.transport } : {}) },
       {
         streamId,
         waitForStreamMs: 30_000,
@@ -118,6 +141,11 @@ export async function readLive(params: RelayTarget & { streamIds: string[] }, co
   if (debug) console.error('max latency (ms) per 100 ms of send time:', [...debug.values()].map((us) => Math.round(us / 1000)).join(' '));
   const cpu = process.cpuUsage();
   return { histogram: histogram.toJSON(), received, lastAt, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+/** Live readers over Server-Sent Events (`@ss/client` with `transport: 'sse'`): one HTTP response per reader. */
+export function readLiveSse(params: RelayTarget & { streamIds: string[] }, context: TaskContext) {
+  return readLive({ ...params, transport: 'sse' }, context);
 }
 
 /** Writes one finished stream of `chunks` chunks (setup for catch-up). */

@@ -3,10 +3,11 @@ import { API_KEY, type SystemId } from '../systems.js';
 import type { Cell, Scenario } from './scenario.js';
 import { uniquePrefix, withSystem, within } from './with-system.js';
 
-const SYSTEMS: SystemId[] = ['relay-memory', 'relay-redis', 'durable-streams', 'socketio-1', 'socketio-64', 'redis-xadd'];
+const SYSTEMS: SystemId[] = ['relay-memory', 'relay-http', 'relay-redis', 'durable-streams', 'socketio-1', 'socketio-64', 'redis-xadd'];
 
 function task(system: SystemId): string {
   if (system === 'relay-memory' || system === 'relay-redis') return 'ss.ingest';
+  if (system === 'relay-http') return 'ss.ingest-http';
   if (system === 'durable-streams') return 'ds.ingest';
   if (system === 'redis-xadd') return 'floor.xadd-ingest';
   return 'floor.socketio-ingest';

@@ -9,6 +9,7 @@ import { uniquePrefix, withSystem, within } from './with-system.js';
 
 const DRIVER: Partial<Record<SystemId, string>> = {
   'relay-memory': 'ss',
+  'relay-sse': 'ss',
   'relay-redis': 'ss',
   'relay-redis-2': 'ss',
   'durable-streams': 'ds',
@@ -17,7 +18,7 @@ const DRIVER: Partial<Record<SystemId, string>> = {
 
 /** Systems, rows and columns shared by the live-latency and fan-out scenarios (both measured by {@link measureLive}). */
 export const LIVE_SCENARIO_TABLE: Pick<Scenario, 'cells' | 'notApplicable' | 'columns'> = {
-  cells: () => (['relay-memory', 'relay-redis', 'durable-streams', 'resumable-stream'] as SystemId[]).map((system) => ({ system, variant: '' })),
+  cells: () => (['relay-memory', 'relay-sse', 'relay-redis', 'durable-streams', 'resumable-stream'] as SystemId[]).map((system) => ({ system, variant: '' })),
   notApplicable: FLOORS_INGEST_ONLY,
   columns: [
     { key: 'p50Ms', label: 'p50 ms', digits: 1, better: 'lower' },
@@ -66,7 +67,8 @@ export async function measureLive(system: SystemId, settings: Settings, plan: Li
       for (let copy = 0; copy < plan.readersPerStream; copy++) all.push(...names);
       for (let process = 0; process < plan.readerProcesses; process++) {
         const share = all.filter((_, index) => index % plan.readerProcesses === process);
-        readers.push(startWorker(`${driver}.read-live`, { ...readerTarget, streamIds: share, names: share }));
+        const readTask = system === 'relay-sse' ? 'ss.read-live-sse' : `${driver}.read-live`;
+        readers.push(startWorker(readTask, { ...readerTarget, streamIds: share, names: share }));
       }
       await within(Promise.all(readers.map((reader) => reader.waitFor('ready'))), 120_000, 'live readers setup');
       producer.signal('go');
