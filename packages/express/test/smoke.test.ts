@@ -87,7 +87,9 @@ it('installs @ss/core and @ss/express into a fresh folder with only express, and
   expect(corePackage.peerDependencies).toBeUndefined();
   const expressPackage = JSON.parse(readFileSync(join(appDir, 'node_modules/@ss/express/package.json'), 'utf8'));
   expect(Object.keys(expressPackage.dependencies)).toEqual(['@ss/core']);
-  expect(Object.keys(expressPackage.peerDependencies)).toEqual(['express']);
+  expect(Object.keys(expressPackage.peerDependencies)).toEqual(['express', '@types/express']);
+  // The types need @types/express, an optional peer: a JavaScript app need not install it.
+  expect(expressPackage.peerDependenciesMeta).toEqual({ '@types/express': { optional: true } });
 
   relay = createRelay({ apiKeys: [API_KEY], log: () => {} });
   const { url: relayUrl } = await relay.listen(0);
