@@ -12,7 +12,7 @@ import type { StreamOptions, StreamReader, StreamstraightClientOptions } from '.
  *
  * @param options - `baseUrl`, `fetchToken` (or `token`), `decoder`, retries, `fetch`; `transport` is ignored (always SSE).
  * @param stream - `streamId`, `fromSeq`, `waitForStreamMs`, `onStatus`, `signal`.
- * @returns the reader, an async iterable of decoded chunks. `cancel()` rejects: it needs Socket.IO.
+ * @returns the reader, an async iterable of decoded chunks. `cancel()` goes through `POST /v1/streams/:id/cancel`.
  * @example
  * ```ts
  * import { streamstraightClient } from '@ss/client/sse'

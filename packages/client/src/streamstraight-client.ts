@@ -55,7 +55,7 @@ export interface StreamstraightClientOptions<T = unknown> {
    * Pass `['websocket', 'polling']` to fall back to HTTP long-polling where WebSockets are blocked.
    */
   transports?: ReaderTransport[];
-  /** `auto` (default), `socket.io` or `sse`; see {@link ClientTransport}. `cancel()` needs Socket.IO. */
+  /** `auto` (default), `socket.io` or `sse`; see {@link ClientTransport}. Over SSE, `cancel()` is an HTTP request. */
   transport?: ClientTransport;
   /** The `fetch` the `sse` transport uses. Default `globalThis.fetch`. */
   fetch?: typeof fetch;

@@ -64,12 +64,29 @@ describe("transport: 'sse'", () => {
     expect(fetched).toBe(2);
   });
 
-  it('rejects cancel() (it needs Socket.IO) and a token for another stream with FORBIDDEN', async () => {
+  it('refuses a token for another stream with FORBIDDEN', async () => {
     const { fixture, producer } = await startRelayWithProducer(defer);
     await producer.open('mine');
     const reader = streamstraightClient<string>({ baseUrl: fixture.url, transport: 'sse', token: await fixture.mint(['other']) }, { streamId: 'mine' });
     await expect(readAll(reader)).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(reader.cancel()).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('cancel() over HTTP reaches the producer (mux:cancel); a token without the cancel scope gets FORBIDDEN', async () => {
+    const { fixture, producer } = await startRelayWithProducer(defer);
+    await producer.open('to-cancel');
+    await producer.write('to-cancel', ['"a"']);
+    const readOnly = streamstraightClient<string>({ baseUrl: fixture.url, transport: 'sse', token: await fixture.mint(['to-cancel']) }, { streamId: 'to-cancel' });
+    defer(() => readOnly.close());
+    await expect(readOnly.cancel('stop')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    const reader = streamstraightClient<string>({ baseUrl: fixture.url, transport: 'sse', token: await fixture.mint(['to-cancel'], { cancel: true }) }, { streamId: 'to-cancel' });
+    defer(() => reader.close());
+    await reader.cancel('enough');
+    await until(() => producer.cancels.some((cancel) => cancel.streamId === 'to-cancel' && cancel.reason === 'enough'), 5_000, 'the mux:cancel');
+    await producer.end('to-cancel', 'cancelled');
+    const chunks: string[] = [];
+    for await (const chunk of reader) chunks.push(chunk);
+    expect(chunks).toEqual(['a']);
+    expect(reader.endReason).toBe('cancelled');
   });
 });
 

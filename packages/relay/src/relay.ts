@@ -160,6 +160,7 @@ export function createRelay(options: RelayOptions): Relay {
       log: log.child({ component: 'http-face' }),
       readerBudgets: () => readerBudgets,
       quotas: () => quotas,
+      producers: () => producers,
     }),
   });
   const httpListener = getRequestListener(httpApi.fetch);

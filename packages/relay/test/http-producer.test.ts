@@ -58,6 +58,22 @@ describe('HTTP producer', () => {
     expect(events.map((event) => event.data)).toEqual(['"a"', '"b"', '"c"', '"d"', '"e"']);
   });
 
+  it('POST /v1/streams/:id/cancel with a cancel-scoped token ends an HTTP-produced stream with cancelled; its next append is STREAM_ENDED', async () => {
+    const { url } = await startTestRelay(later, { apiKeys: [API_KEY] });
+    const { lease } = (await json(await post(url, 'cancel-me/open', {}))) as { lease: number };
+    expect(await json(await post(url, 'cancel-me/chunks', { lease, seq: 0, data: ['"a"'] }))).toEqual({ lastSeq: 0 });
+    const readOnly = await mintClientToken({ apiKey: API_KEY, streamIds: ['cancel-me'] });
+    const canCancel = await mintClientToken({ apiKey: API_KEY, streamIds: ['cancel-me'], cancel: true });
+    const cancel = (token: string, body = '{"reason":"enough"}') =>
+      fetch(`${url}/v1/streams/cancel-me/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body });
+    await expectError(await cancel(readOnly), 403, 'FORBIDDEN', /does not allow cancelling/);
+    await expectError(await cancel(canCancel, '{"reason":5}'), 400, 'BAD_REQUEST', /"reason" must be a string/);
+    expect(await json(await cancel(canCancel))).toEqual({ ok: true });
+    await expectError(await post(url, 'cancel-me/chunks', { lease, seq: 1, data: ['"b"'] }), 409, 'STREAM_ENDED', /./);
+    const info = await (await fetch(`${url}/v1/streams/cancel-me`, { headers: { authorization: `Bearer ${API_KEY}` } })).json();
+    expect(info).toMatchObject({ status: 'ended', endReason: 'cancelled', lastSeq: 0 });
+  });
+
   it('refuses bad input with a typed error while a parallel healthy stream is written and read intact', async () => {
     const { url } = await startTestRelay(later, { apiKeys: [API_KEY], maxChunkBytes: 1024, http: { maxRequestBytes: 16 * 1024 } });
     const healthyLease = (await json(await post(url, 'healthy/open', {}))).lease as number;

@@ -35,6 +35,7 @@ export class SseStreamReader<T> implements StreamReader<T> {
   private readonly waitForStreamMs: number;
   private readonly onStatus: StreamOptions['onStatus'];
   private readonly eventsUrl: string;
+  private readonly cancelUrl: string;
   private readonly fetchFunction: typeof fetch;
   private readonly abortCleanup: (() => void) | undefined;
   private connection: AbortController | undefined;
@@ -61,6 +62,7 @@ export class SseStreamReader<T> implements StreamReader<T> {
     this.onStatus = stream.onStatus;
     const base = resolveBaseUrl(options.baseUrl).replace(/^ws(s?):/, 'http$1:').replace(/\/+$/, '');
     this.eventsUrl = `${base}/v1/streams/${encodeURIComponent(this.streamId)}/events`;
+    this.cancelUrl = `${base}/v1/streams/${encodeURIComponent(this.streamId)}/cancel`;
     const fetchFunction = options.fetch ?? globalThis.fetch;
     if (typeof fetchFunction !== 'function') throw new StreamstraightError('BAD_REQUEST', "This runtime has no fetch: the 'sse' transport needs one (or pass `fetch`).");
     this.fetchFunction = (input, init) => fetchFunction(input, init);
@@ -128,8 +130,26 @@ export class SseStreamReader<T> implements StreamReader<T> {
     this.close();
   }
 
-  async cancel(): Promise<void> {
-    throw new StreamstraightError('BAD_REQUEST', "cancel() needs the Socket.IO transport: the 'sse' transport only reads. Cancel from your app server, or read with transport 'websocket'.");
+  /** Asks the producer to stop the stream (`POST /v1/streams/:id/cancel`; the token needs the cancel scope). */
+  async cancel(reason?: string): Promise<void> {
+    if (this.terminal) return;
+    const token = await this.tokens.get();
+    let response: Response;
+    try {
+      response = await this.fetchFunction(this.cancelUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(reason === undefined ? {} : { reason }),
+      });
+    } catch (cause) {
+      throw new StreamstraightError('RELAY_UNAVAILABLE', `The cancel of stream "${this.streamId}" did not reach the relay: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    }
+    if (response.ok) {
+      await response.body?.cancel();
+      return;
+    }
+    const payload = (await response.json().catch(() => undefined)) as { error?: unknown } | undefined;
+    throw errorFromPayload(payload?.error ?? { code: 'INTERNAL', message: `HTTP ${response.status}` });
   }
 
   // -------------------------------------------------------------------------------------------

@@ -12,12 +12,15 @@ import type { RelayMetrics } from '../internal/relay-metrics.js';
 import { VerifiedTokens } from '../internal/verified-tokens.js';
 import type { StreamStore } from '../store/stream-store.js';
 import { HttpFaceMetrics } from './http-face-metrics.js';
+import type { ProducerHandle } from '../internal/producer-session.js';
+import { addCancelRoute } from './cancel-route.js';
 import { addProducerRoutes } from './producer-routes.js';
 import {
   DEFAULT_FINISHED_CACHE_CONTROL,
   DEFAULT_SSE_KEEP_ALIVE_MS,
   DEFAULT_SSE_RETRY_MS,
   addStreamEventsRoute,
+  corsPolicy,
 } from './stream-events-route.js';
 
 /**
@@ -50,6 +53,8 @@ export interface HttpFaceContext {
   readerBudgets: () => ReaderBudgets;
   /** The relay's producer quotas (read at request time). */
   quotas: () => ProducerQuotas;
+  /** Which Socket.IO producer holds which stream on this relay (for cancels). */
+  producers: () => Map<string, ProducerHandle>;
 }
 
 function positive(value: number | undefined, fallback: number): number {
@@ -79,6 +84,13 @@ export function httpFaceRoutes(options: HttpFaceOptions, context: HttpFaceContex
       retryMs: positive(options.retryMs, DEFAULT_SSE_RETRY_MS),
       finishedCacheControl: options.finishedCacheControl ?? DEFAULT_FINISHED_CACHE_CONTROL,
       log: context.log,
+    });
+    addCancelRoute(app, {
+      store: context.store,
+      checkApiKey: context.checkApiKey,
+      tokens,
+      producers: context.producers,
+      corsOrigin: corsPolicy(context.corsOrigin),
     });
     addProducerRoutes(app, {
       operations: producerOperations,

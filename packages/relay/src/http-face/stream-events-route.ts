@@ -60,7 +60,7 @@ function formatOf(c: Context, retryMs: number): { name: EventFormatName; format:
   return { name, format: name === 'sse' ? sseFormat(retryMs) : name === 'ndjson' ? ndjsonFormat : textFormat };
 }
 
-function corsPolicy(origin: string | string[] | boolean): string | string[] | ((origin: string) => string | null) {
+export function corsPolicy(origin: string | string[] | boolean): string | string[] | ((origin: string) => string | null) {
   if (origin === true) return '*';
   if (origin === false) return () => null;
   return origin;
