@@ -100,22 +100,30 @@ async function runWorker() {
         });
       }),
     );
+    process.send({ type: 'progress', connected: states.length });
   }
   process.send({ type: 'ready', connectMs: Date.now() - connectStarted });
+  const isComplete = (state) => state.next === chunks && state.outOfOrder === 0 && state.ended;
   process.on('message', (message) => {
+    if (message.type === 'status') process.send({ type: 'status', complete: states.filter(isComplete).length });
     if (message.type !== 'report') return;
     const complete = states.filter((state) => state.next === chunks && state.outOfOrder === 0 && state.ended).length;
-    process.send({
-      type: 'report',
-      readers: states.length,
-      complete,
-      outOfOrder: states.reduce((sum, state) => sum + state.outOfOrder, 0),
-      reconnected: states.filter((state) => state.connects > 1).length,
-      histogram,
-      samples,
-    });
+    const buckets = [];
+    histogram.forEach((count, ms) => count > 0 && buckets.push([ms, count]));
     for (const state of states) state.socket.close();
-    setTimeout(() => process.exit(0), 200);
+    // Exit only once the report is handed over (a large message may take a while to go out).
+    process.send(
+      {
+        type: 'report',
+        readers: states.length,
+        complete,
+        outOfOrder: states.reduce((sum, state) => sum + state.outOfOrder, 0),
+        reconnected: states.filter((state) => state.connects > 1).length,
+        buckets,
+        samples,
+      },
+      () => process.exit(0),
+    );
   });
 }
 
@@ -163,7 +171,21 @@ async function main() {
     return fork(here, ['--worker', '--url', url, '--token', token, '--readers', String(share), '--chunks', String(chunks), '--connect-batch', values['connect-batch']]);
   });
   const connectStarted = Date.now();
-  await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('message', resolve))));
+  const connected = new Array(processes).fill(0);
+  const progress = setInterval(() => console.error(`connected ${connected.reduce((a, b) => a + b, 0)} / ${readers} after ${((Date.now() - connectStarted) / 1000).toFixed(1)} s`), 2_000);
+  await Promise.all(
+    workers.map(
+      (worker, index) =>
+        new Promise((resolve) =>
+          worker.on('message', (message) => {
+            if (message.type === 'progress') connected[index] = message.connected;
+            if (message.type === 'ready') resolve();
+          }),
+        ),
+    ),
+  );
+  clearInterval(progress);
+  console.error(`all ${readers} readers connected in ${((Date.now() - connectStarted) / 1000).toFixed(1)} s; producing`);
   const connectSeconds = (Date.now() - connectStarted) / 1000;
   const rssConnected = await metric(url, 'ss_relay_process_resident_memory_bytes');
 
@@ -207,22 +229,32 @@ async function main() {
   }, 500);
   const rate = Number(values.rate);
   const padding = 'x'.repeat(Math.max(0, Number(values['chunk-bytes']) - 30));
+  // A true fixed rate: each chunk goes out on time, without waiting for the previous one's ack.
   const produceStarted = Date.now();
+  const acks = [];
   for (let seq = 0; seq < chunks; seq++) {
     const due = produceStarted + (seq * 1000) / rate;
     const wait = due - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const ack = await producer.timeout(60_000).emitWithAck('mux:chunks', { streamId: STREAM, seq, data: [JSON.stringify({ t: Date.now(), p: padding })] });
-    if (!ack.ok) throw new Error(`chunk ${seq} refused: ${JSON.stringify(ack.error)}`);
+    acks.push(producer.timeout(120_000).emitWithAck('mux:chunks', { streamId: STREAM, seq, data: [JSON.stringify({ t: Date.now(), p: padding })] }));
   }
-  await producer.emitWithAck('mux:end', { streamId: STREAM, reason: 'completed', lastSeq: chunks - 1 });
+  const sentSeconds = (Date.now() - produceStarted) / 1000;
+  for (const [seq, ack] of (await Promise.all(acks)).entries()) if (!ack.ok) throw new Error(`chunk ${seq} refused: ${JSON.stringify(ack.error)}`);
+  await producer.timeout(120_000).emitWithAck('mux:end', { streamId: STREAM, reason: 'completed', lastSeq: chunks - 1 });
   const produceSeconds = (Date.now() - produceStarted) / 1000;
-  // Let the readers drain, then collect.
+  // Let the readers drain (up to 60 s), then collect.
   const drainStarted = Date.now();
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const complete = new Array(processes).fill(0);
+  workers.forEach((worker, index) => worker.on('message', (message) => message.type === 'status' && (complete[index] = message.complete)));
+  while (complete.reduce((a, b) => a + b, 0) < readers && Date.now() - drainStarted < 60_000) {
+    for (const worker of workers) worker.send({ type: 'status' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const drainMs = Date.now() - drainStarted;
   producing = false;
   clearInterval(rssProbe);
   await Promise.all([healthProbe, streamProbe]);
+  console.error(`produced ${chunks} chunks in ${produceSeconds} s; collecting`);
   const reports = await Promise.all(
     workers.map(
       (worker) =>
@@ -240,12 +272,12 @@ async function main() {
   const histogram = new Array(120_000).fill(0);
   let samples = 0;
   for (const report of reports) {
-    report.histogram.forEach((count, ms) => (histogram[ms] += count));
+    for (const [ms, count] of report.buckets) histogram[ms] += count;
     samples += report.samples;
   }
   const sorted = (values) => [...values].sort((a, b) => a - b);
   const pick = (values, fraction) => (values.length === 0 ? undefined : sorted(values)[Math.min(values.length - 1, Math.floor(values.length * fraction))]);
-  const complete = reports.reduce((sum, report) => sum + report.complete, 0);
+  const completeReaders = reports.reduce((sum, report) => sum + report.complete, 0);
   const summary = {
     readers,
     processes,
@@ -254,16 +286,17 @@ async function main() {
     loadAverageAtStart: load,
     loadAverageAtEnd: loadavg().map((value) => value.toFixed(2)).join(' / '),
     connectSeconds,
-    readersComplete: complete,
-    fractionComplete: complete / readers,
+    readersComplete: completeReaders,
+    fractionComplete: completeReaders / readers,
     outOfOrderFrames: reports.reduce((sum, report) => sum + report.outOfOrder, 0),
     readersReconnected: reports.reduce((sum, report) => sum + report.reconnected, 0),
     deliveries: samples,
     latencyP50Ms: percentile(histogram, samples, 0.5),
     latencyP99Ms: percentile(histogram, samples, 0.99),
     latencyMaxMs: percentile(histogram, samples, 1),
-    produceSeconds,
-    drainMs: Date.now() - drainStarted,
+    sentSeconds,
+    produceSecondsToLastAck: produceSeconds,
+    drainMsAfterEnd: drainMs,
     rssIdleMiB: +(rssIdle / 2 ** 20).toFixed(1),
     rssConnectedMiB: +(rssConnected / 2 ** 20).toFixed(1),
     rssPeakMiB: +(rssPeak / 2 ** 20).toFixed(1),

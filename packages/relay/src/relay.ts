@@ -127,7 +127,7 @@ export function createRelay(options: RelayOptions): Relay {
   const maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
 
   const connections = { producer: 0, consumer: 0 };
-  const metrics = new RelayMetrics({ connections: () => connections, streamsWithReaders: () => hub.size });
+  const metrics: RelayMetrics = new RelayMetrics({ connections: () => connections, streamsWithReaders: (): number => hub.size });
   const metricsEnabled = options.metrics ?? true;
   const metricsOwnPort = metricsEnabled && options.metricsPort !== undefined;
   let closing = false;
@@ -206,7 +206,7 @@ export function createRelay(options: RelayOptions): Relay {
   const producers = new Map<string, ProducerHandle>();
   const quotas = new ProducerQuotas(limits, options.ttlMs ?? DEFAULT_TTL_MS);
   const readerBudgets = new ReaderBudgets({ maxQueuedBytes: limits.maxQueuedBytesPerReader, stallTimeoutMs: limits.slowReaderTimeoutMs }, metrics);
-  const hub = new StreamHub(io, store, throttledLog, limits.maxQueuedBytesPerReader, () => metrics.readersPaced.inc());
+  const hub = new StreamHub(io, store, throttledLog, limits.maxQueuedBytesPerReader, () => metrics.readersPaced.inc(), (): boolean => saturation.saturated);
   const producerContext = {
     store,
     deploymentId: options.deploymentId ?? `${hostname()}-${process.pid}`,

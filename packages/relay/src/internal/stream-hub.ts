@@ -5,6 +5,8 @@ import type { ThrottledLog } from './throttled-log.js';
 
 /** Chunks per catch-up read and per `stream:chunks` frame sent to a catching-up reader. */
 const CATCH_UP_BATCH = 1024;
+/** While the relay is saturated, live broadcasts wait this long, to leave event-loop turns to everything else. */
+const SATURATED_FLUSH_MS = 100;
 /** Largest catch-up frame, in characters of chunk data (one chunk may be larger), without a reader budget. */
 const CATCH_UP_FRAME_CHARACTERS = 256 * 1024;
 
@@ -65,6 +67,7 @@ export class StreamHub {
    * @param throttledLog - for store failures.
    * @param readerBudgetBytes - each reader's `maxQueuedBytesPerReader`: a live frame larger than a quarter of it is not broadcast (every reader reads it from the store, paced), and catch-up frames are at most a sixteenth of it.
    * @param onPaced - told each time a reader moves to paced reads.
+   * @param isSaturated - whether the relay is saturated now (live broadcasts are then spaced out).
    */
   constructor(
     private readonly io: RelayServer,
@@ -72,6 +75,7 @@ export class StreamHub {
     private readonly throttledLog?: ThrottledLog,
     readerBudgetBytes?: number,
     private readonly onPaced?: () => void,
+    private readonly isSaturated?: () => boolean,
   ) {
     this.maxBroadcastCharacters = readerBudgetBytes === undefined ? undefined : readerBudgetBytes / 4;
     this.catchUpFrameCharacters = readerBudgetBytes === undefined ? CATCH_UP_FRAME_CHARACTERS : Math.min(CATCH_UP_FRAME_CHARACTERS, readerBudgetBytes / 16);
@@ -263,12 +267,16 @@ export class StreamHub {
     this.toFlush.add(stream);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    const flush = () => {
       this.flushScheduled = false;
       const streams = [...this.toFlush];
       this.toFlush.clear();
       for (const waiting of streams) this.flushPending(waiting);
-    });
+    };
+    // Saturated: broadcast at most every SATURATED_FLUSH_MS, so the turns in between are free for
+    // handshakes, acks and HTTP (and each broadcast carries more chunks).
+    if (this.isSaturated?.()) setTimeout(flush, SATURATED_FLUSH_MS);
+    else setImmediate(flush);
   }
 
   /** Broadcasts the live chunks waiting for the end of the turn (see `HubStream.pending`). */
