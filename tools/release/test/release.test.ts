@@ -40,7 +40,7 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
 }
 
 function startProcess(command: string, args: string[], options: { cwd: string; env?: Record<string, string> }) {
-  const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd: options.cwd, env: { ...cleanEnv(), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   child.stdout!.on('data', (data) => (output += data));
@@ -48,12 +48,42 @@ function startProcess(command: string, args: string[], options: { cwd: string; e
   return { child, output: () => output };
 }
 
+/**
+ * The environment of this process without what `pnpm run` adds for its scripts (npm_config_* such as
+ * the workspace's overrides, npm_package_*…): npm in a fresh folder must see only its own settings.
+ */
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined || /^(npm_|pnpm_|PNPM_)/i.test(key) || key === 'INIT_CWD') continue;
+    env[key] = value;
+  }
+  return env;
+}
+
 /** Environment for npm/pnpm talking to the local registry only. */
-const registryEnv = () => ({ npm_config_registry: registry, npm_config_userconfig: npmrc, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' });
+const registryEnv = () => ({
+  ...cleanEnv(),
+  npm_config_registry: registry,
+  npm_config_userconfig: npmrc,
+  npm_config_update_notifier: 'false',
+  npm_config_fund: 'false',
+  npm_config_audit: 'false',
+});
+
+/** `npm install` in a fresh folder, tried again once: the registry proxies the other packages from upstream, over the network. */
+async function npmInstall(args: string[], cwd: string): Promise<void> {
+  const attempt = () => run('npm', ['install', ...args], { cwd, env: registryEnv(), maxBuffer: 32 * 1024 * 1024 });
+  await attempt().catch(async (first: { stderr?: string }) => {
+    await attempt().catch((second: { stderr?: string }) => {
+      throw new Error(`npm install ${args.join(' ')} failed twice:\n${first.stderr}\n---\n${second.stderr}`);
+    });
+  });
+}
 
 beforeAll(async () => {
   // The registry: our scope is published here; everything else is proxied from the configured upstream.
-  const { stdout: upstream } = await run('npm', ['config', 'get', 'registry']);
+  const { stdout: upstream } = await run('npm', ['config', 'get', 'registry'], { env: cleanEnv() });
   const port = await freePort();
   registry = `http://127.0.0.1:${port}/`;
   const config = join(work, 'verdaccio.yaml');
@@ -70,7 +100,7 @@ beforeAll(async () => {
       'log: { type: stdout, format: pretty, level: warn }',
     ].join('\n'),
   );
-  const verdaccio = startProcess(join(root, 'tools/release/node_modules/.bin/verdaccio'), ['--config', config, '--listen', `127.0.0.1:${port}`], { cwd: work });
+  const verdaccio = startProcess(join(root, 'tools/release/node_modules/.bin/verdaccio'), ['--config', config, '--listen', `127.0.0.1:${port}`], { cwd: work, env: cleanEnv() });
   await until('Verdaccio', async () => ((await fetch(`${registry}-/ping`)).ok ? true : undefined), 30_000).catch((error) => {
     throw new Error(`${(error as Error).message}\n${verdaccio.output()}`);
   });
@@ -112,9 +142,9 @@ describe('pnpm release into a local registry', () => {
     writeFileSync(join(copy, '.changeset/config.json'), JSON.stringify(changesetConfig, null, 2));
     writeFileSync(join(copy, '.changeset/express-fix.md'), '---\n"@ss/express": patch\n---\n\nA fix in the Express adapter only.\n');
     await run('git', ['init', '-q', '-b', 'main'], { cwd: copy });
-    await run('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile', '--reporter=silent'], { cwd: copy, env: { ...process.env, CI: 'true' } });
+    await run('pnpm', ['install', '--prefer-offline', '--no-frozen-lockfile', '--reporter=silent'], { cwd: copy, env: { ...cleanEnv(), CI: 'true' } });
 
-    const { stdout, stderr } = await run('pnpm', ['run', 'release'], { cwd: copy, env: { ...process.env, ...registryEnv(), TURBO_TELEMETRY_DISABLED: '1' }, maxBuffer: 32 * 1024 * 1024 }).catch(
+    const { stdout, stderr } = await run('pnpm', ['run', 'release'], { cwd: copy, env: { ...registryEnv(), TURBO_TELEMETRY_DISABLED: '1' }, maxBuffer: 32 * 1024 * 1024 }).catch(
       (error: { stdout: string; stderr: string }) => {
         throw new Error(`pnpm release failed:\n${error.stdout}\n${error.stderr}`);
       },
@@ -135,20 +165,17 @@ describe('pnpm release into a local registry', () => {
   });
 
   it('installs only @ss/nextjs (with next 16), and separately only @ss/ai, and loads their entries', async () => {
-    const npm = (args: string[], cwd: string) => run('npm', args, { cwd, env: { ...process.env, ...registryEnv() }, maxBuffer: 32 * 1024 * 1024 });
+    const npm = (args: string[], cwd: string) => run('npm', args, { cwd, env: registryEnv(), maxBuffer: 32 * 1024 * 1024 });
     const folders = [
       { dir: join(work, 'nextjs-app'), install: ['@ss/nextjs', 'next@16', 'react@19', 'react-dom@19'], ours: ['core', 'nextjs'], entries: ['@ss/nextjs'] },
       { dir: join(work, 'ai-app'), install: ['@ss/ai', 'ai'], ours: ['ai', 'client', 'core'], entries: ['@ss/ai', '@ss/ai/server'] },
     ];
-    // In parallel: both are mostly downloads through the registry.
-    await Promise.all(
-      folders.map(async ({ dir, install }) => {
-        mkdirSync(dir);
-        await npm(['init', '-y'], dir);
-        await npm(['pkg', 'set', 'type=module'], dir);
-        await npm(['install', ...install], dir);
-      }),
-    );
+    for (const { dir, install } of folders) {
+      mkdirSync(dir);
+      await npm(['init', '-y'], dir);
+      await npm(['pkg', 'set', 'type=module'], dir);
+      await npmInstall(install, dir);
+    }
     for (const { dir, ours, entries } of folders) {
       expect(readdirSync(join(dir, 'node_modules/@ss')).sort()).toEqual(ours);
       const script = entries.map((entry) => `if (Object.keys(await import(${JSON.stringify(entry)})).length === 0) throw new Error('${entry} is empty');`).join('\n');
@@ -159,12 +186,12 @@ describe('pnpm release into a local registry', () => {
   });
 
   it("installs only @ss/express in a fresh folder and runs the README's route against the published relay CLI", async () => {
-    const npm = (args: string[], cwd: string) => run('npm', args, { cwd, env: { ...process.env, ...registryEnv() }, maxBuffer: 32 * 1024 * 1024 });
+    const npm = (args: string[], cwd: string) => run('npm', args, { cwd, env: registryEnv(), maxBuffer: 32 * 1024 * 1024 });
     // The relay, from its published CLI.
     const relayDir = join(work, 'relay-app');
     mkdirSync(relayDir);
     await npm(['init', '-y'], relayDir);
-    await npm(['install', '@ss/relay'], relayDir);
+    await npmInstall(['@ss/relay'], relayDir);
     const relay = startProcess(join(relayDir, 'node_modules/.bin/ss-relay'), ['--port', '0', '--host', '127.0.0.1', '--api-key', 'sk_release_test'], { cwd: relayDir });
     const relayUrl = await until('the published relay', async () => /listening on (http:\/\/[^\s"]+)/.exec(relay.output())?.[1], 30_000);
 
@@ -172,7 +199,7 @@ describe('pnpm release into a local registry', () => {
     const appDir = join(work, 'express-app');
     mkdirSync(appDir);
     await npm(['init', '-y'], appDir);
-    await npm(['install', '@ss/express', 'express'], appDir);
+    await npmInstall(['@ss/express', 'express'], appDir);
     const installed = readdirSync(join(appDir, 'node_modules/@ss')).sort();
     expect(installed).toEqual(['core', 'express']);
     const route = snippetsOf(join(root, 'packages/express/README.md')).find((snippet) => snippet.kind === 'server')!;
