@@ -1,7 +1,7 @@
 // `@ss/core`'s HTTP producer (`transport: 'http'`) against a real relay: batches retried after
 // real TCP cuts are stored once; a reader's cancel reaches it; and the `@ss/core/http` entry,
 // bundled, runs in a Node process with nothing but the runtime's fetch (no Socket.IO, no ws).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -18,6 +18,7 @@ import { startTcpProxy } from './support/tcp-proxy.js';
 import { startTestRelay } from './support/test-relay.js';
 import { encoded, token, tokens } from './support/tokens.js';
 import { until } from './support/until.js';
+import { build } from 'esbuild';
 
 const API_KEY = 'test-key-http-sdk';
 const later = useCleanups();
@@ -91,13 +92,17 @@ describe('@ss/core HTTP producer', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ss-http-producer-'));
     later(dir, (path) => rmSync(path, { recursive: true, force: true }));
     const bundle = join(dir, 'http-producer.mjs');
-    const built = spawnSync(
-      join(repoRoot, 'node_modules/.bin/esbuild'),
-      [join(repoRoot, 'packages/core/src/http.ts'), '--bundle', '--minify', '--format=esm', '--platform=neutral', `--outfile=${bundle}`, `--metafile=${join(dir, 'meta.json')}`],
-      { encoding: 'utf8' },
-    );
-    expect(built.status, built.stderr).toBe(0);
-    const inputs = Object.keys((JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { inputs: Record<string, unknown> }).inputs);
+    const built = await build({
+      entryPoints: [join(repoRoot, 'packages/core/src/http.ts')],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'neutral',
+      outfile: bundle,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(built.metafile.inputs);
     expect(inputs.filter((input) => input.includes('node_modules'))).toEqual([]);
     const code = readFileSync(bundle, 'utf8');
     expect(code).not.toMatch(/\bimport\s*[("'{*]/); // nothing to load: only the runtime's globals
