@@ -2,7 +2,6 @@
 // (its built-in Last-Event-ID resume: every chunk once), and @ss/client behind a proxy that
 // refuses WebSocket upgrades (it falls back to SSE). The page is served from another origin than
 // the relay, so CORS is exercised too. Also measures the bundle size of each reader path.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { buildSync } from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy } from '../../relay/test/support/tcp-proxy.js';
@@ -27,11 +27,7 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
 /** Bundles an entry for browsers (ESM, minified); returns the code and its gzipped size. */
 function bundle(dir: string, entry: string, name: string): { code: string; gzipped: number } {
   const outfile = join(dir, `${name}.js`);
-  const built = spawnSync(join(repoRoot, 'node_modules/.bin/esbuild'), [entry, '--bundle', '--minify', '--format=esm', '--platform=browser', `--outfile=${outfile}`], {
-    encoding: 'utf8',
-    cwd: join(repoRoot, 'packages/client'),
-  });
-  if (built.status !== 0) throw new Error(`esbuild failed: ${built.stderr}`);
+  buildSync({ entryPoints: [entry], bundle: true, minify: true, format: 'esm', platform: 'browser', outfile, absWorkingDir: join(repoRoot, 'packages/client'), logLevel: 'silent' });
   const code = readFileSync(outfile, 'utf8');
   return { code, gzipped: gzipSync(code).length };
 }
