@@ -71,7 +71,9 @@ async function startRedisAlone(): Promise<RunningSystem> {
 }
 
 function startRelayProcess(nodeArgs: string[], redis: ServerProcess | undefined): Promise<ServerProcess> {
-  const args = [...nodeArgs, relayCli, '--port', '0', '--host', '127.0.0.1', '--api-key', API_KEY];
+  // The idle scenario holds 2 × 10,000 streams on one producer connection, past the default
+  // per-connection quota (10,000): lift that one limit (0 = none) for the benchmark.
+  const args = [...nodeArgs, relayCli, '--port', '0', '--host', '127.0.0.1', '--api-key', API_KEY, '--max-open-streams-per-connection', '0'];
   if (redis) args.push('--redis', redis.url);
   return startServer('ss-relay', process.execPath, args, LISTENING);
 }
