@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { svgChart } from './chart.js';
+import { describePinning, setUpPinning } from './lib/cpu-pinning.js';
 import { killAll } from './lib/processes.js';
 import { loadAverage } from './lib/proc-stats.js';
 import { markdownReport } from './report.js';
@@ -62,6 +63,7 @@ Options:
   --systems <list>       relay-memory,relay-redis,… (comma separated)
   --profile <system>     CPU profiles of that system's server into results/profiles
   --out <dir>            where the results go (default apps/bench/results)
+  --no-pin               do not pin servers to CPU 0 and load generators to the other CPUs (taskset)
   --set <group.key=v>    override one setting, e.g. --set live.streams=100 (repeatable)
   -h, --help             show this help`;
 
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
     profile?: string;
     out?: string;
     set?: string[];
+    'no-pin'?: boolean;
     help?: boolean;
   };
   try {
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
         profile: { type: 'string' },
         out: { type: 'string' },
         set: { type: 'string', multiple: true },
+        'no-pin': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -119,10 +123,12 @@ async function main(): Promise<void> {
   const scenarios = SCENARIOS.filter((scenario) => !onlyScenarios || onlyScenarios.includes(scenario.id));
   const unavailable = await unavailableSystems();
 
+  const cores = availableParallelism(); // before pinning narrows this process to the generators' cores
+  const notPinned = setUpPinning(!values['no-pin']);
   const startedAt = Date.now();
   const loadBefore = loadAverage();
   const command = ['pnpm bench', ...process.argv.slice(2)].join(' ');
-  console.log(`${command}: ${settings.mode} run, ${settings.runs} run(s), ${availableParallelism()} cores, Node ${process.version}, load ${loadBefore}`);
+  console.log(`${command}: ${settings.mode} run, ${settings.runs} run(s), ${cores} cores, Node ${process.version}, load ${loadBefore}; ${notPinned ? `pinning ${notPinned}` : describePinning()}`);
 
   const rows: RowResult[] = [];
   for (const scenario of scenarios) {
@@ -157,13 +163,14 @@ async function main(): Promise<void> {
     mode: settings.mode,
     runs: settings.runs,
     machine: {
-      nproc: availableParallelism(),
+      nproc: cores,
       cpu: cpus()[0]?.model.trim() ?? 'unknown',
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
       loadBefore,
       loadAfter: loadAverage(),
       memoryGb: Math.round(totalmem() / 2 ** 30),
+      pinning: notPinned ? `not pinned: ${notPinned}` : describePinning(),
     },
     durationSeconds: (Date.now() - startedAt) / 1000,
     scenarios: scenarios.map((scenario) => ({

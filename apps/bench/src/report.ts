@@ -1,5 +1,6 @@
 /** Markdown tables of a bench run (printed to the console and written next to the JSON). */
-import type { BenchResults } from './results.js';
+import { type BenchResults, generatorSaturated } from './results.js';
+import { SATURATED } from './lib/generator-load.js';
 import { FLOORS_INGEST_ONLY } from './scenarios/scenario.js';
 import { SYSTEMS, type SystemId } from './systems.js';
 
@@ -16,6 +17,7 @@ export function markdownReport(results: BenchResults): string {
   lines.push(
     `Measured ${results.date} on ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGb} GB, Node ${machine.node}, loopback; ` +
       `${results.mode} run, median of ${results.runs} run${results.runs === 1 ? '' : 's'}; load average before / after: ${machine.loadBefore.split(' ').slice(0, 3).join(' ')} / ${machine.loadAfter.split(' ').slice(0, 3).join(' ')}. ` +
+      `CPU pinning: ${machine.pinning ?? 'not pinned'}. ` +
       `Command: \`${results.command}\` (${Math.round(results.durationSeconds)} s).`,
   );
   lines.push('');
@@ -23,9 +25,10 @@ export function markdownReport(results: BenchResults): string {
     lines.push('**Targets** (ss-relay, one process)', '', '| target | measured | goal | |', '|---|---:|---:|---|');
     for (const target of results.targets) {
       const digits = target.unit === 'chunks/s' || target.unit === 'bytes' ? 0 : 2;
-      const verdict = target.met === null ? 'not measured' : target.met ? 'met' : 'missed';
+      const verdict = target.why ? `not measured: ${target.why}` : target.met === null ? 'not measured' : target.met ? 'met' : 'missed';
       const limit = formatNumber(target.limit, Number.isInteger(target.limit) ? 0 : 1);
-      lines.push(`| ${target.name} | ${formatNumber(target.value, digits)} ${target.unit} | ${target.comparison} ${limit} ${target.unit} | ${verdict} |`);
+      const unit = (text: string) => (target.unit === '×' ? `${text}×` : `${text} ${target.unit}`);
+      lines.push(`| ${target.name} | ${unit(formatNumber(target.value, digits))} | ${target.comparison} ${unit(limit)} | ${verdict} |`);
     }
     lines.push('');
   }
@@ -50,13 +53,20 @@ export function markdownReport(results: BenchResults): string {
       const failed = row.runs.find((run): run is { error: string } => 'error' in run);
       const cells = scenario.columns.map((column) => formatNumber(row.median[column.key], column.digits));
       if (failed && Object.keys(row.median).length === 0) cells.splice(0, cells.length, ...scenario.columns.map(() => 'failed'));
-      lines.push(`| ${[row.label, ...(hasVariant ? [row.variant.replace(/ streams?$/, '')] : []), ...cells].join(' | ')} |`);
+      const label = generatorSaturated(row) ? `${row.label} ⚠ generators saturated` : row.label;
+      lines.push(`| ${[label, ...(hasVariant ? [row.variant.replace(/ streams?$/, '')] : []), ...cells].join(' | ')} |`);
     }
     // The floors' absence from every scenario but ingest goes without saying.
     const skipped = Object.entries(scenario.notApplicable).filter(([system, why]) => FLOORS_INGEST_ONLY[system as SystemId] !== why);
     for (const [system, why] of skipped) {
       const label = SYSTEMS[system as keyof typeof SYSTEMS].label;
       lines.push(`| ${label} | ${hasVariant ? '– | ' : ''}n/a: ${why} |${' |'.repeat(Math.max(0, scenario.columns.length - 1))}`);
+    }
+    if (rows.some(generatorSaturated)) {
+      lines.push(
+        '',
+        `⚠ In the rows marked, the load generators used ≥ ${Math.round(SATURATED * 100)} % of their CPU: their own delays are in the latency, which is then not the server's alone.`,
+      );
     }
     lines.push('');
   }

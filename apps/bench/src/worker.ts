@@ -64,7 +64,12 @@ process.on('message', (message: { type: string; task?: string; params?: unknown;
     return;
   }
   task(message.params as never, context).then(
-    (value) => finish({ type: 'result', value }),
+    (value) => {
+      // Every result carries the worker's own CPU time, so the harness can show the load generators' CPU next to the server's.
+      const cpu = process.cpuUsage();
+      const workerCpuMs = (cpu.user + cpu.system) / 1000;
+      finish({ type: 'result', value: value && typeof value === 'object' ? { ...value, workerCpuMs } : value });
+    },
     (error: unknown) => finish({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
   );
 });

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { onServerCores } from './cpu-pinning.js';
 import { cpuSeconds, memory } from './proc-stats.js';
 
 /** A running server. */
@@ -37,7 +38,9 @@ export function killAll(): void {
  * @param name - shown in errors.
  */
 export async function startServer(name: string, command: string, args: string[], ready: RegExp, timeoutMs = 20_000): Promise<ServerProcess> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+  // On the servers' cores when pinned (taskset execs the command: the pid stays the server's).
+  const [pinnedCommand, pinnedArgs] = onServerCores(command, args);
+  const child = spawn(pinnedCommand, pinnedArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
   live.add(child);
   child.once('exit', () => live.delete(child));
   let output = '';

@@ -1,3 +1,4 @@
+import { generatorLoad } from '../lib/generator-load.js';
 import { startWorker } from '../lib/processes.js';
 import { API_KEY, type SystemId } from '../systems.js';
 import type { Cell, Scenario } from './scenario.js';
@@ -29,6 +30,8 @@ export const ingest: Scenario = {
   columns: [
     { key: 'ackedPerSec', label: 'acked chunks/s', digits: 0, better: 'higher' },
     { key: 'cpuPct', label: 'server CPU %', digits: 0, better: 'lower' },
+    { key: 'cpuUsPerChunk', label: 'server CPU µs/chunk', digits: 2, better: 'lower' },
+    { key: 'generatorCpuPct', label: 'generator CPU %', digits: 0, better: 'lower' },
     { key: 'peakRssMb', label: 'peak RSS MB', digits: 0, better: 'lower' },
   ],
   async measure(cell, settings) {
@@ -47,13 +50,16 @@ export const ingest: Scenario = {
       const worker = startWorker(task(cell.system), params);
       await within(worker.waitFor('prepared'), 60_000, 'ingest setup');
       const cpuBefore = running.cpu();
+      const workerCpuBefore = worker.cpu();
       worker.signal('go');
-      const result = (await within(worker.result, settings.ingest.capMs + 120_000, 'ingest')) as { acked: number; elapsedMs: number };
+      const result = (await within(worker.result, settings.ingest.capMs + 120_000, 'ingest')) as { acked: number; elapsedMs: number; workerCpuMs: number };
       const cpu = running.cpu() - cpuBefore;
       const seconds = result.elapsedMs / 1000;
       return {
         ackedPerSec: result.acked / seconds,
         cpuPct: (cpu / seconds) * 100,
+        cpuUsPerChunk: (cpu * 1e6) / result.acked,
+        ...generatorLoad([result.workerCpuMs / 1000 - workerCpuBefore], seconds),
         peakRssMb: running.main.memory().peakRss / 2 ** 20,
         acked: result.acked,
       };

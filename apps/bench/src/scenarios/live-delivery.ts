@@ -1,4 +1,5 @@
 /** Shared by live latency and fan-out: producers write timed chunks, readers in other processes measure send→receive. */
+import { generatorLoad } from '../lib/generator-load.js';
 import { Histogram, type HistogramData, nowUs } from '../lib/histogram.js';
 import { sleep } from '../lib/stats.js';
 import { type WorkerProcess, startWorker } from '../lib/processes.js';
@@ -27,6 +28,8 @@ export const LIVE_SCENARIO_TABLE: Pick<Scenario, 'cells' | 'notApplicable' | 'co
     { key: 'deliveredPerSec', label: 'delivered/s', digits: 0, better: 'higher' },
     { key: 'lostPct', label: 'lost %', digits: 1, better: 'lower' },
     { key: 'cpuPct', label: 'server CPU %', digits: 0, better: 'lower' },
+    { key: 'cpuUsPerChunk', label: 'server CPU µs/delivery', digits: 1, better: 'lower' },
+    { key: 'generatorCpuPct', label: 'generators CPU %', digits: 0, better: 'lower' },
   ],
 };
 
@@ -75,11 +78,9 @@ export async function measureLive(system: SystemId, settings: Settings, plan: Li
       await sleep(plan.warmupMs);
       const cpuBefore = running.cpu();
       const producerCpuBefore = producer.cpu();
-      const readersCpuBefore = readers.map((reader) => reader.cpu() * 1000);
+      const readersCpuBefore = readers.map((reader) => reader.cpu());
       const goAt = nowUs();
-      const produced = (await within(producer.result, plan.durationMs + plan.warmupMs + 60_000, 'live producer')) as { sent: number };
-      const cpuSeconds = running.cpu() - cpuBefore;
-      const producerCpuSeconds = producer.cpu() - producerCpuBefore;
+      const produced = (await within(producer.result, plan.durationMs + plan.warmupMs + 60_000, 'live producer')) as { sent: number; workerCpuMs: number };
       // Readers finish when their streams end; whatever has not arrived 3 s after the last write counts as lost.
       const stop = setTimeout(() => {
         for (const reader of readers) reader.signal('stop');
@@ -88,9 +89,12 @@ export async function measureLive(system: SystemId, settings: Settings, plan: Li
         histogram: HistogramData;
         received: number;
         lastAt: number;
-        cpuMs: number;
+        workerCpuMs: number;
       }>;
-      const readersCpuSeconds = results.map((result, index) => (result.cpuMs - readersCpuBefore[index]!) / 1000);
+      // Server CPU up to the last delivery (the readers are done), so every delivered chunk's cost is in it.
+      const cpuSeconds = running.cpu() - cpuBefore;
+      const producerCpuSeconds = produced.workerCpuMs / 1000 - producerCpuBefore;
+      const readersCpuSeconds = results.map((result, index) => result.workerCpuMs / 1000 - readersCpuBefore[index]!);
       const histogram = new Histogram();
       let received = 0;
       let lastAt = goAt;
@@ -100,16 +104,20 @@ export async function measureLive(system: SystemId, settings: Settings, plan: Li
         lastAt = Math.max(lastAt, result.lastAt);
       }
       const expected = produced.sent * plan.readersPerStream;
+      const seconds = (lastAt - goAt) / 1e6;
       if (process.env.BENCH_DEBUG) console.error(running.main.output().split('\n').filter((line) => line.startsWith('[eld]')).join('\n'));
       return {
         p50Ms: histogram.percentile(0.5) / 1000,
         p99Ms: histogram.percentile(0.99) / 1000,
         p999Ms: histogram.percentile(0.999) / 1000,
-        deliveredPerSec: received / ((lastAt - goAt) / 1e6),
+        deliveredPerSec: received / seconds,
         lostPct: expected === 0 ? 0 : (Math.max(0, expected - received) / expected) * 100,
-        cpuPct: (cpuSeconds / ((lastAt - goAt) / 1e6)) * 100,
-        producerCpuPct: (producerCpuSeconds / (plan.durationMs / 1000)) * 100,
-        readerCpuPct: (Math.max(...readersCpuSeconds) / (plan.durationMs / 1000)) * 100,
+        cpuPct: (cpuSeconds / seconds) * 100,
+        // Everything the server did (ingest, storage, every delivery) divided by the deliveries measured.
+        cpuUsPerChunk: received === 0 ? Number.NaN : (cpuSeconds * 1e6) / received,
+        ...generatorLoad([producerCpuSeconds, ...readersCpuSeconds], seconds),
+        producerCpuPct: (producerCpuSeconds / seconds) * 100,
+        readerCpuPct: (readersCpuSeconds.reduce((sum, value) => sum + value, 0) / seconds) * 100,
         sent: produced.sent,
       };
     } finally {
