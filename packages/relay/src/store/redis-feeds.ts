@@ -147,7 +147,11 @@ export class RedisFeeds {
     if (note.t === 'c') {
       const data = Array.isArray(note.d) ? (note.d as string[]) : undefined;
       const count = data ? data.length : typeof note.n === 'number' ? note.n : 0;
-      if (count > 0) this.enqueue(feed, () => this.onChunks(feed, gen, seq, count, data));
+      // Already delivered (this relay's own appends come back from Pub/Sub after `localChunks`
+      // delivered them): dropped here rather than queued as a step. Within a generation `next`
+      // only grows, so the step would find nothing to do either.
+      if (count === 0 || (feed.gen === gen && seq + count <= feed.next)) return;
+      this.enqueue(feed, () => this.onChunks(feed, gen, seq, count, data));
     } else if (note.t === 'e' && typeof note.r === 'string') {
       const reason = note.r as EndReason;
       this.enqueue(feed, () => this.onEnd(feed, gen, seq, reason));
