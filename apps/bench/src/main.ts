@@ -5,7 +5,8 @@
  *
  * Options: `--quick` (one short run), `--runs <n>`, `--scenarios ingest,live,fan-out,catch-up,idle,start`,
  * `--systems relay-memory,relay-redis,…`, `--profile <system>` (CPU profiles of that system's
- * server into results/profiles), `--out <dir>`, `--set live.streams=100` (override one setting).
+ * server into results/profiles, each with a flame graph `.svg` and a self-time summary `.txt`),
+ * `--out <dir>`, `--set live.streams=100` (override one setting).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { svgChart } from './chart.js';
+import { listCpuProfiles, writeFlameGraph } from './flame-graph.js';
 import { describePinning, setUpPinning } from './lib/cpu-pinning.js';
 import { killAll } from './lib/processes.js';
 import { loadAverage } from './lib/proc-stats.js';
@@ -61,7 +63,8 @@ Options:
   --runs <n>             runs per cell (the median is reported)
   --scenarios <list>     ingest,live,fan-out,catch-up,idle,start (comma separated)
   --systems <list>       relay-memory,relay-redis,… (comma separated)
-  --profile <system>     CPU profiles of that system's server into results/profiles
+  --profile <system>     CPU profiles of that system's server into results/profiles, each with a
+                         flame graph (.svg) and self time by package (.txt) beside it
   --out <dir>            where the results go (default apps/bench/results)
   --no-pin               do not pin servers to CPU 0 and load generators to the other CPUs (taskset)
   --set <group.key=v>    override one setting, e.g. --set live.streams=100 (repeatable)
@@ -122,6 +125,7 @@ async function main(): Promise<void> {
   const onlySystems = values.systems?.split(',') as SystemId[] | undefined;
   const scenarios = SCENARIOS.filter((scenario) => !onlyScenarios || onlyScenarios.includes(scenario.id));
   const unavailable = await unavailableSystems();
+  const profilesBefore = new Set(listCpuProfiles(settings.profile?.dir));
 
   const cores = availableParallelism(); // before pinning narrows this process to the generators' cores
   const notPinned = setUpPinning(!values['no-pin']);
@@ -193,6 +197,9 @@ async function main(): Promise<void> {
   writeFileSync(join(outDir, `${stem}.md`), `${report}\n`);
   writeFileSync(join(outDir, `${stem}.svg`), svgChart(results));
   console.log(`\nWrote ${join(outDir, `${stem}.{json,md,svg}`)}`);
+  for (const profile of listCpuProfiles(settings.profile?.dir).filter((file) => !profilesBefore.has(file))) {
+    console.log(`Wrote ${writeFlameGraph(profile).written.join(' and ')}`);
+  }
 }
 
 process.on('SIGINT', () => {
