@@ -1,11 +1,15 @@
 /**
  * The Durable Streams Node reference server, driven with its own client: writes through
  * `IdempotentProducer` (automatic batching, 5 ms linger, 5 batches in flight — its defaults),
- * reads over SSE with `stream({ live: 'sse' })`, catch-up reads with `live: false`.
+ * reads over SSE with `stream({ live: 'sse' })`, catch-up reads with `live: false`. The live and
+ * fan-out scenarios read with a raw SSE reader by default (`rawReadLive`): the same requests as the
+ * client's live SSE reads, none of its library.
  */
 import { DurableStream, IdempotentProducer, stream } from '@durable-streams/client';
 import { Histogram, nowUs } from '../lib/histogram.js';
 import { startDelayProxy } from '../lib/delay-proxy.js';
+import { type ConnectReader, LiveTally, runLiveReaders } from '../lib/raw-readers.js';
+import { openSse } from '../lib/sse-reader.js';
 import { median, sleep } from '../lib/stats.js';
 import { TOKEN, measured, runTicker, sentAt, timedChunk } from '../lib/ticker.js';
 import type { TaskContext } from '../lib/worker-context.js';
@@ -114,6 +118,50 @@ export async function readLive(params: DurableStreamsTarget & { names: string[] 
   await Promise.race([context.waitFor('stop'), Promise.all(finished)]);
   const cpu = process.cpuUsage();
   return { histogram: histogram.toJSON(), received, lastAt, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+/**
+ * Live readers over the protocol's SSE reads (`GET <stream>?offset=-1&live=sse`) through the bare
+ * SSE reader, one response per stream path, live once the response starts: `data` events carry a
+ * JSON array of items, `control` events the offset after them (`streamNextOffset`) and, at the
+ * end, `streamClosed`. A lost response resumes from the last control offset, as the client does.
+ * SSE gives items no sequence number: each item's send time must be later than the previous
+ * item's of its reader (a duplicate or a reordering is a sequence error; a gap shows as lost).
+ */
+export async function rawReadLive(params: DurableStreamsTarget & { names: string[] }, context: TaskContext) {
+  const tally = new LiveTally();
+  const readers = params.names.map((name): ConnectReader => {
+    const url = streamUrl(params, name);
+    let offset = '-1';
+    let lastSentAt = -1;
+    return (hooks) => {
+      const reader = openSse(`${url}?offset=${encodeURIComponent(offset)}&live=sse`, {
+        onOpen: (status) => {
+          if (status === 200) hooks.live();
+        },
+        onEvent(event) {
+          if (event.event === 'data') {
+            const now = nowUs();
+            for (const item of JSON.parse(event.data) as string[]) {
+              const sent = sentAt(item);
+              if (sent <= lastSentAt) {
+                tally.sequenceErrors++;
+                continue;
+              }
+              lastSentAt = sent;
+              tally.chunk(item, now);
+            }
+          } else if (event.event === 'control') {
+            const control = JSON.parse(event.data) as { streamNextOffset: string; streamClosed?: boolean };
+            offset = control.streamNextOffset;
+            if (control.streamClosed) hooks.ended();
+          }
+        },
+      });
+      return { closed: reader.closed.then(() => reader.error?.message ?? 'response ended'), close: () => reader.close() };
+    };
+  });
+  return runLiveReaders(readers, tally, context);
 }
 
 /** Writes one closed stream of `chunks` chunks and returns the offset after chunk `resumeAt - 1`. */

@@ -2,13 +2,19 @@
  * This relay, driven the way its users drive it: producers through `@ss/core`'s
  * `streamstraightServer` (one pooled, multiplexed connection per process), readers through
  * `@ss/client`'s `streamstraightClient` (one connection per reader, like one per browser tab).
+ * The live and fan-out scenarios read with raw readers by default (`rawReadLive`,
+ * `rawReadLiveSse`): the same connections and wire protocol as the client, none of its library.
  */
 import { streamstraightClient } from '@ss/client';
 import { type StreamstraightServer, mintClientToken, streamstraightServer } from '@ss/core';
 import { streamstraightServer as httpStreamstraightServer } from '@ss/core/http';
+import { PROTOCOL_VERSION, SOCKET_PATH } from '@ss/core/protocol';
 import { io } from 'socket.io-client';
 import { Histogram, nowUs } from '../lib/histogram.js';
 import { startDelayProxy } from '../lib/delay-proxy.js';
+import { type ConnectReader, LiveTally, SeqCheck, runLiveReaders } from '../lib/raw-readers.js';
+import { connectSocketIo } from '../lib/socketio-consumer.js';
+import { openSse } from '../lib/sse-reader.js';
 import { median, sleep } from '../lib/stats.js';
 import { TOKEN, measured, runTicker, sentAt, timedChunk } from '../lib/ticker.js';
 import type { TaskContext } from '../lib/worker-context.js';
@@ -146,6 +152,111 @@ export async function readLive(params: RelayTarget & { streamIds: string[]; tran
 /** Live readers over Server-Sent Events (`@ss/client` with `transport: 'sse'`): one HTTP response per reader. */
 export function readLiveSse(params: RelayTarget & { streamIds: string[] }, context: TaskContext) {
   return readLive({ ...params, transport: 'sse' }, context);
+}
+
+/** One client token per distinct stream id (fan-out readers share one stream). */
+async function tokensFor(target: RelayTarget, streamIds: string[]): Promise<Map<string, string>> {
+  const distinct = [...new Set(streamIds)];
+  const tokens = await Promise.all(distinct.map((streamId) => tokenFor(target, streamId)));
+  return new Map(distinct.map((streamId, index) => [streamId, tokens[index]!]));
+}
+
+/**
+ * Live readers over raw Socket.IO (the wire protocol of `@ss/client`, on a bare `ws` WebSocket):
+ * one connection per stream id, subscribed from seq 0 in the handshake (`auth.subscribe`) and by
+ * `consumer:subscribe`, whose answer makes the reader live. Each `stream:chunks` frame is checked
+ * to start right after the reader's last chunk; a lost connection resumes after it.
+ */
+export async function rawReadLive(params: RelayTarget & { streamIds: string[] }, context: TaskContext) {
+  const tally = new LiveTally();
+  const tokens = await tokensFor(params, params.streamIds);
+  const readers = params.streamIds.map((streamId): ConnectReader => {
+    const position = new SeqCheck(tally);
+    const token = tokens.get(streamId)!;
+    return (hooks) => {
+      const fromSeq = position.next;
+      let reason = 'closed';
+      let markClosed: (why: string) => void = () => {};
+      const closed = new Promise<string>((resolve) => (markClosed = resolve));
+      const connection = connectSocketIo(
+        params.url,
+        `${SOCKET_PATH}/`,
+        { role: 'consumer', token, version: PROTOCOL_VERSION, subscribe: { streamId, fromSeq } },
+        {
+          onConnect() {
+            // The handshake started the subscription; the same subscribe is then only answered.
+            connection.emitWithAck('consumer:subscribe', { streamId, fromSeq }, (answer) => {
+              const reply = answer as { ok?: boolean; error?: { code?: string; message?: string } };
+              if (reply.ok) hooks.live();
+              else {
+                reason = `subscribe refused: ${reply.error?.code} ${reply.error?.message}`;
+                connection.close();
+              }
+            });
+          },
+          onEvent(name, payload) {
+            if (name === 'stream:chunks') {
+              const now = nowUs();
+              const { seq, data } = payload as { seq: number; data: string[] };
+              const fresh = position.take(seq, data.length);
+              for (let index = data.length - fresh; index < data.length; index++) tally.chunk(data[index]!, now);
+            } else if (name === 'stream:end') {
+              position.end((payload as { lastSeq: number }).lastSeq);
+              hooks.ended();
+            } else if (name === 'stream:error' || name === 'connection:error') {
+              const error = payload as { code?: string; message?: string };
+              reason = `${name} ${error.code}: ${error.message}`;
+              connection.close();
+            }
+          },
+          onConnectError(message) {
+            reason = `connect_error: ${message}`;
+            connection.close();
+          },
+          onClose(why) {
+            markClosed(reason === 'closed' ? why : reason);
+          },
+        },
+      );
+      return { closed, close: () => connection.close() };
+    };
+  });
+  return runLiveReaders(readers, tally, context);
+}
+
+/**
+ * Live readers over the relay's SSE endpoint (`GET /v1/streams/:id/events`, what `@ss/client` reads
+ * with `transport: 'sse'`) through the bare SSE reader: one response per stream id, from seq 0,
+ * live once the response starts. Every event's `id:` is checked to follow the previous one; a lost
+ * response resumes after the last id.
+ */
+export async function rawReadLiveSse(params: RelayTarget & { streamIds: string[] }, context: TaskContext) {
+  const tally = new LiveTally();
+  const tokens = await tokensFor(params, params.streamIds);
+  const readers = params.streamIds.map((streamId): ConnectReader => {
+    const position = new SeqCheck(tally);
+    const headers = { authorization: `Bearer ${tokens.get(streamId)!}` };
+    return (hooks) => {
+      let reason = 'response ended';
+      const reader = openSse(`${params.url}/v1/streams/${encodeURIComponent(streamId)}/events?fromSeq=${position.next}`, {
+        headers,
+        onOpen: (status) => {
+          if (status === 200) hooks.live();
+        },
+        onEvent(event) {
+          if (event.event === 'message') {
+            const now = nowUs();
+            if (position.take(Number(event.id), 1) === 1) tally.chunk(event.data, now);
+          } else if (event.event === 'end') {
+            position.end((JSON.parse(event.data) as { lastSeq: number }).lastSeq);
+            hooks.ended();
+          } else if (event.event === 'stream-error') reason = `stream-error ${event.data}`;
+        },
+      });
+      return { closed: reader.closed.then(() => reader.error?.message ?? reason), close: () => reader.close() };
+    };
+  });
+  return runLiveReaders(readers, tally, context);
 }
 
 /** Writes one finished stream of `chunks` chunks (setup for catch-up). */

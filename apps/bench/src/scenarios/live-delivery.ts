@@ -17,6 +17,19 @@ const DRIVER: Partial<Record<SystemId, string>> = {
   'resumable-stream': 'rs',
 };
 
+/**
+ * The reader task of `system`. By default the raw readers (`lib/raw-readers.ts`: each system's
+ * wire protocol over a bare WebSocket or SSE response, cheap enough that the readers do not
+ * saturate the machine); `BENCH_READERS=client` reads with the client libraries instead (`@ss/client`,
+ * `@durable-streams/client`), for the end-to-end figure. Systems without a raw reader use their own.
+ */
+function readTask(system: SystemId, driver: string): string {
+  const client = process.env.BENCH_READERS === 'client';
+  if (system === 'relay-sse') return client ? 'ss.read-live-sse' : 'ss.raw-read-live-sse';
+  if (!client && (driver === 'ss' || driver === 'ds')) return `${driver}.raw-read-live`;
+  return `${driver}.read-live`;
+}
+
 /** Systems, rows and columns shared by the live-latency and fan-out scenarios (both measured by {@link measureLive}). */
 export const LIVE_SCENARIO_TABLE: Pick<Scenario, 'cells' | 'notApplicable' | 'columns'> = {
   cells: () => (['relay-memory', 'relay-sse', 'relay-redis', 'durable-streams', 'resumable-stream'] as SystemId[]).map((system) => ({ system, variant: '' })),
@@ -70,8 +83,7 @@ export async function measureLive(system: SystemId, settings: Settings, plan: Li
       for (let copy = 0; copy < plan.readersPerStream; copy++) all.push(...names);
       for (let process = 0; process < plan.readerProcesses; process++) {
         const share = all.filter((_, index) => index % plan.readerProcesses === process);
-        const readTask = system === 'relay-sse' ? 'ss.read-live-sse' : `${driver}.read-live`;
-        readers.push(startWorker(readTask, { ...readerTarget, streamIds: share, names: share }));
+        readers.push(startWorker(readTask(system, driver), { ...readerTarget, streamIds: share, names: share }));
       }
       await within(Promise.all(readers.map((reader) => reader.waitFor('ready'))), 120_000, 'live readers setup');
       producer.signal('go');
@@ -90,7 +102,12 @@ export async function measureLive(system: SystemId, settings: Settings, plan: Li
         received: number;
         lastAt: number;
         workerCpuMs: number;
+        /** Raw readers only: chunks that did not follow their reader's previous one; connections opened again mid-stream. */
+        sequenceErrors?: number;
+        reconnects?: number;
       }>;
+      const sequenceErrors = results.reduce((sum, result) => sum + (result.sequenceErrors ?? 0), 0);
+      if (sequenceErrors > 0) throw new Error(`${sequenceErrors} chunks arrived out of sequence (a gap, a duplicate or a reordering): the readers' figures are not trustworthy`);
       // Server CPU up to the last delivery (the readers are done), so every delivered chunk's cost is in it.
       const cpuSeconds = running.cpu() - cpuBefore;
       const producerCpuSeconds = produced.workerCpuMs / 1000 - producerCpuBefore;
@@ -119,6 +136,7 @@ export async function measureLive(system: SystemId, settings: Settings, plan: Li
         producerCpuPct: (producerCpuSeconds / seconds) * 100,
         readerCpuPct: (readersCpuSeconds.reduce((sum, value) => sum + value, 0) / seconds) * 100,
         sent: produced.sent,
+        readerReconnects: results.reduce((sum, result) => sum + (result.reconnects ?? 0), 0),
       };
     } finally {
       await Promise.all([producer, ...readers].map((worker) => worker.stop()));
