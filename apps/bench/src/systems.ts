@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { type ServerProcess, startServer } from './lib/processes.js';
 import { startRedis } from './lib/redis-server.js';
 
-export type SystemId = 'relay-memory' | 'relay-sse' | 'relay-http' | 'relay-redis' | 'relay-redis-2' | 'durable-streams' | 'resumable-stream' | 'socketio-1' | 'socketio-64' | 'redis-xadd';
+export type SystemId = 'relay-memory' | 'relay-sse' | 'relay-http' | 'relay-redis' | 'relay-redis-2' | 'durable-streams' | 'resumable-stream' | 'socketio-1' | 'socketio-64' | 'socketio-relay' | 'redis-xadd';
 
 /** The API key the relay is started with. */
 export const API_KEY = 'bench-api-key';
@@ -146,6 +146,11 @@ export const SYSTEMS: Record<SystemId, System> = {
   'socketio-64': {
     id: 'socketio-64',
     label: 'floor: Socket.IO ack, 64 msgs/emit',
+    start: (nodeArgs = []) => SYSTEMS['socketio-1'].start(nodeArgs),
+  },
+  'socketio-relay': {
+    id: 'socketio-relay',
+    label: 'floor: Socket.IO re-emit to a room, nothing stored',
     start: (nodeArgs = []) => SYSTEMS['socketio-1'].start(nodeArgs),
   },
   'redis-xadd': {

@@ -29,6 +29,7 @@ const tasks: Record<string, Task> = {
   'rs.read-live': resumable.readLive,
   'floor.socketio-ingest': floors.socketIoIngest,
   'floor.xadd-ingest': floors.xaddIngest,
+  'floor.produce-live': floors.socketIoProduceLive,
 };
 
 const signals = new Set<string>();

@@ -3,11 +3,15 @@
  * - Socket.IO: `emitWithAck` on one connection to a server that acknowledges at once, one
  *   message per emit or 64 per emit, up to 4 emits in flight per stream.
  * - Redis: `XADD` pipelined through ioredis, 64 commands per pipeline, up to 4 in flight per stream.
+ * - Socket.IO relay (live): a producer connection sends each turn's chunks as one acknowledged
+ *   emit, `[{ s: streamId, q: seq, d: chunks }]` (the shape of this relay's `mux:batch`), and the
+ *   server re-emits each stream's part to that stream's room: a relay that stores and checks nothing.
  */
 import { Redis } from 'ioredis';
 import { io } from 'socket.io-client';
 import { sleep } from '../lib/stats.js';
-import { TOKEN } from '../lib/ticker.js';
+import { nowUs } from '../lib/histogram.js';
+import { TOKEN, runTicker, timedChunk } from '../lib/ticker.js';
 import type { TaskContext } from '../lib/worker-context.js';
 
 const IN_FLIGHT = 4;
@@ -82,4 +86,31 @@ export async function xaddIngest(params: { redisUrl: string; prefix: string; str
   });
   redis.disconnect();
   return result;
+}
+
+/** Live producer for the Socket.IO relay floor: timed chunks at `rate` per stream, each turn's chunks in one acknowledged emit. */
+export async function socketIoProduceLive(params: { url: string; prefix: string; streams: number; rate: number; warmupMs: number; durationMs: number }, context: TaskContext) {
+  const socket = io(params.url, { transports: ['websocket'] });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  context.emit('prepared');
+  await context.waitFor('go');
+  const seqs = new Array<number>(params.streams).fill(0);
+  let batch: Array<{ s: string; q: number; d: string[] }> = [];
+  const flush = () => {
+    const frames = batch;
+    batch = [];
+    socket.emit('b', frames, () => {});
+  };
+  const sent = await runTicker(params.streams, params.rate, params.warmupMs, params.durationMs, (index, warm) => {
+    if (batch.length === 0) setImmediate(flush);
+    batch.push({ s: `${params.prefix}-${index}`, q: seqs[index]!++, d: [timedChunk(nowUs(), warm)] });
+  });
+  await sleep(50);
+  for (let index = 0; index < params.streams; index++) socket.emit('e', `${params.prefix}-${index}`, seqs[index]! - 1);
+  await sleep(200);
+  socket.disconnect();
+  return { sent };
 }

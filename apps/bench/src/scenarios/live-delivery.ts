@@ -15,6 +15,7 @@ const DRIVER: Partial<Record<SystemId, string>> = {
   'relay-redis-2': 'ss',
   'durable-streams': 'ds',
   'resumable-stream': 'rs',
+  'socketio-relay': 'floor',
 };
 
 /**
@@ -26,13 +27,15 @@ const DRIVER: Partial<Record<SystemId, string>> = {
 function readTask(system: SystemId, driver: string): string {
   const client = process.env.BENCH_READERS === 'client';
   if (system === 'relay-sse') return client ? 'ss.read-live-sse' : 'ss.raw-read-live-sse';
+  if (driver === 'floor') return 'ss.raw-read-live'; // the floor answers the relay's reader handshake
   if (!client && (driver === 'ss' || driver === 'ds')) return `${driver}.raw-read-live`;
   return `${driver}.read-live`;
 }
 
 /** Systems, rows and columns shared by the live-latency and fan-out scenarios (both measured by {@link measureLive}). */
 export const LIVE_SCENARIO_TABLE: Pick<Scenario, 'cells' | 'notApplicable' | 'columns'> = {
-  cells: () => (['relay-memory', 'relay-sse', 'relay-redis', 'durable-streams', 'resumable-stream'] as SystemId[]).map((system) => ({ system, variant: '' })),
+  cells: () =>
+    (['relay-memory', 'relay-sse', 'relay-redis', 'durable-streams', 'resumable-stream', 'socketio-relay'] as SystemId[]).map((system) => ({ system, variant: '' })),
   notApplicable: FLOORS_INGEST_ONLY,
   columns: [
     { key: 'p50Ms', label: 'p50 ms', digits: 1, better: 'lower' },
