@@ -6,6 +6,11 @@ import type { RelaySocket } from './relay-socket.js';
 /** How long a dropped reader's TCP connection may still flush what it holds (and the `SLOW_READER` notice) before it is destroyed. */
 export const SLOW_READER_CLOSE_GRACE_MS = 5_000;
 
+/** Packets below this size are checked against the budget in groups (see `onPacket`). */
+const SMALL_PACKET_BYTES = 4096;
+/** How many small packets may be queued between two checks (≤ 16 × 4 KiB past the budget). */
+const CHECK_EVERY_PACKETS = 16;
+
 interface EnginePacket {
   data?: unknown;
 }
@@ -76,9 +81,16 @@ export function watchSocketReader(
       if (tcp && !tcp.destroyed) setTimeout(() => tcp.destroy(), SLOW_READER_CLOSE_GRACE_MS).unref();
     },
   });
+  let uncheckedPackets = 0;
   const onPacket = (packet: EnginePacket) => {
-    pending += packetBytes(packet);
-    budget.noteQueued();
+    const bytes = packetBytes(packet);
+    pending += bytes;
+    // Measuring the queue costs more than a token-sized packet itself: a large packet is checked
+    // at once, small ones every CHECK_EVERY_PACKETS (so at most that many small packets pass unchecked).
+    if (bytes >= SMALL_PACKET_BYTES || ++uncheckedPackets >= CHECK_EVERY_PACKETS) {
+      uncheckedPackets = 0;
+      budget.noteQueued();
+    }
   };
   const onFlush = () => {
     pending = 0;

@@ -1,6 +1,7 @@
 import { type StreamInfo, StreamstraightError } from '@ss/core/protocol';
 import type { RelayServer, RelaySocket } from './relay-socket.js';
 import type { StoreEvent, StreamStore } from '../store/stream-store.js';
+import { SharedCatchUpFrames } from './shared-catch-up-frames.js';
 import type { ThrottledLog } from './throttled-log.js';
 
 /** Chunks per catch-up read and per `stream:chunks` frame sent to a catching-up reader. */
@@ -79,7 +80,10 @@ export class StreamHub {
   ) {
     this.maxBroadcastCharacters = readerBudgetBytes === undefined ? undefined : readerBudgetBytes / 4;
     this.catchUpFrameCharacters = readerBudgetBytes === undefined ? CATCH_UP_FRAME_CHARACTERS : Math.min(CATCH_UP_FRAME_CHARACTERS, readerBudgetBytes / 16);
+    this.catchUpFrames = new SharedCatchUpFrames(io.encoder);
   }
+
+  private readonly catchUpFrames: SharedCatchUpFrames;
 
   private readonly maxBroadcastCharacters: number | undefined;
   private readonly catchUpFrameCharacters: number;
@@ -190,9 +194,8 @@ export class StreamHub {
           let end = start;
           let size = 0;
           while (end < data.length && (end === start || size + data[end]!.length <= this.catchUpFrameCharacters)) size += data[end++]!.length;
-          const frame = start === 0 && end === data.length ? data : data.slice(start, end);
-          subscription.socket.emit('stream:chunks', { streamId: stream.streamId, seq: subscription.nextSeq, data: frame });
-          subscription.nextSeq += frame.length;
+          this.catchUpFrames.send(subscription.socket, stream.streamId, subscription.nextSeq, data, start, end);
+          subscription.nextSeq += end - start;
           start = end;
           if (subscription.state !== 'catching-up' || (budget && !budget.hasRoom)) break;
         }
