@@ -15,6 +15,7 @@ const tasks: Record<string, Task> = {
   'ss.ingest-http': streamstraight.ingestHttp,
   'ss.fill': streamstraight.fill,
   'ss.catch-up': streamstraight.catchUp,
+  'ss.raw-catch-up': streamstraight.rawCatchUp,
   'ss.open-idle': streamstraight.openIdle,
   'ss.stream-start': streamstraight.streamStart,
   'ds.ingest': durableStreams.ingest,

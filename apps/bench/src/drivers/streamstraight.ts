@@ -385,3 +385,61 @@ export async function streamStart(params: RelayTarget & { repeats: number }) {
     await proxy.close();
   }
 }
+
+/**
+ * Catch-up with raw readers (the relay's reader protocol on a bare WebSocket, as {@link rawReadLive}):
+ * what the relay takes to serve `readers` full reads of a finished stream, without the client
+ * library's per-chunk decoding in the way. Each reader checks its chunks follow each other.
+ */
+const debugTimes = process.env.BENCH_DEBUG ? { first: [] as number[], end: [] as number[] } : undefined;
+
+export async function rawCatchUp(params: RelayTarget & { streamId: string; readers: number; chunks: number; resumeAt: number; resumeRepeats: number }) {
+  const token = await tokenFor(params, params.streamId);
+  /** Reads from `fromSeq`; resolves with the chunk count at the end, or the time of the first frame when `firstOnly`. */
+  const read = (fromSeq: number, firstOnly: boolean) =>
+    new Promise<number>((resolve, reject) => {
+      let next = fromSeq;
+      const connection = connectSocketIo(
+        params.url,
+        `${SOCKET_PATH}/`,
+        { role: 'consumer', token, version: PROTOCOL_VERSION, subscribe: { streamId: params.streamId, fromSeq } },
+        {
+          onEvent(name, payload) {
+            if (name === 'stream:chunks') {
+              const { seq, data } = payload as { seq: number; data: string[] };
+              if (seq !== next) reject(new Error(`catch-up reader expected seq ${next}, got ${seq}`));
+              next = seq + data.length;
+              if (debugTimes && seq === 0) debugTimes.first.push(performance.now());
+              if (firstOnly) {
+                resolve(performance.now());
+                connection.close();
+              }
+            } else if (name === 'stream:end') {
+              debugTimes?.end.push(performance.now());
+              resolve(next - fromSeq);
+              connection.close();
+            } else if (name === 'stream:error' || name === 'connection:error') reject(new Error(`${name}: ${JSON.stringify(payload)}`));
+          },
+          onConnectError: (message) => reject(new Error(`connect refused: ${message}`)),
+          onClose: (reason) => reject(new Error(`closed before the end: ${reason}`)),
+        },
+      );
+    });
+  const cpuBefore = process.cpuUsage();
+  const start = performance.now();
+  const counts = await Promise.all(Array.from({ length: params.readers }, () => read(0, false)));
+  if (debugTimes) {
+    const at = (list: number[]) => list.map((time) => Math.round(time - start)).sort((a, b) => a - b).join(' ');
+    console.error(`first frames at ${at(debugTimes.first)}\nends at ${at(debugTimes.end)}`);
+  }
+  const allMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpuBefore);
+  if (counts.some((count) => count !== params.chunks)) throw new Error(`catch-up readers got ${counts.join(',')} chunks, expected ${params.chunks}`);
+  const firstChunkMs: number[] = [];
+  for (let repeat = 0; repeat < params.resumeRepeats; repeat++) {
+    const begin = performance.now();
+    firstChunkMs.push((await read(params.resumeAt, true)) - begin);
+    await sleep(20);
+  }
+  return { allMs, resumeFirstChunkMs: median(firstChunkMs), readerCpuMs: (cpu.user + cpu.system) / 1000 };
+}

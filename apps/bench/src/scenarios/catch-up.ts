@@ -1,9 +1,16 @@
 import { startWorker } from '../lib/processes.js';
-import { API_KEY, type SystemId } from '../systems.js';
+import { API_KEY, type RunningSystem, type SystemId } from '../systems.js';
 import { FLOORS_INGEST_ONLY, type Scenario } from './scenario.js';
 import { uniquePrefix, withSystem, within } from './with-system.js';
 
 const SYSTEMS: SystemId[] = ['relay-memory', 'relay-redis', 'durable-streams'];
+
+/** Runs the catch-up task and adds the server's CPU time over it (connections, the reads and the resumes). */
+async function withServerCpu(running: RunningSystem, task: () => Promise<unknown>): Promise<Record<string, number>> {
+  const before = running.cpu();
+  const result = (await task()) as Record<string, number>;
+  return { ...result, serverCpuMs: (running.cpu() - before) * 1000 };
+}
 
 /** Catch-up: many readers of one finished stream at once; a reader resuming near the end. */
 export const catchUp: Scenario = {
@@ -19,6 +26,7 @@ export const catchUp: Scenario = {
   columns: [
     { key: 'allMs', label: 'all readers done ms', digits: 0, better: 'lower' },
     { key: 'resumeFirstChunkMs', label: 'resume → first chunk ms', digits: 1, better: 'lower' },
+    { key: 'serverCpuMs', label: 'server CPU ms', digits: 0, better: 'lower' },
   ],
   async measure(cell, settings) {
     const { chunks, readers, resumeAt, resumeRepeats } = settings.catchUp;
@@ -29,19 +37,20 @@ export const catchUp: Scenario = {
         const filled = (await within(startWorker('ds.fill', { ...target, name: 'finished', chunks, resumeAt }).result, 120_000, 'fill')) as {
           resumeOffset: string;
         };
-        return (await within(
+        return withServerCpu(running, () =>
+          within(
           startWorker('ds.catch-up', { ...target, name: 'finished', readers, chunks, resumeOffset: filled.resumeOffset, resumeRepeats }).result,
           120_000,
           'catch-up',
-        )) as Record<string, number>;
+          ),
+        );
       }
       const target = { url: running.url, apiKey: API_KEY, prefix };
       const streamId = `${prefix}-finished`;
       await within(startWorker('ss.fill', { ...target, streamId, chunks }).result, 120_000, 'fill');
-      return (await within(startWorker('ss.catch-up', { ...target, streamId, readers, chunks, resumeAt, resumeRepeats }).result, 120_000, 'catch-up')) as Record<
-        string,
-        number
-      >;
+      // Raw readers by default (the relay's figure); BENCH_READERS=client reads with @ss/client.
+      const task = process.env.BENCH_READERS === 'client' ? 'ss.catch-up' : 'ss.raw-catch-up';
+      return withServerCpu(running, () => within(startWorker(task, { ...target, streamId, readers, chunks, resumeAt, resumeRepeats }).result, 120_000, 'catch-up'));
     });
   },
 };
