@@ -38,11 +38,12 @@ async function unavailableSystems(): Promise<Record<string, string>> {
   const redis = spawnSync(process.env.REDIS_SERVER_BIN ?? 'redis-server', ['--version'], { stdio: 'ignore' });
   if (redis.error || redis.status !== 0) {
     const why = 'redis-server is not installed (apt-get install redis-server, or set REDIS_SERVER_BIN)';
-    for (const system of ['relay-redis', 'relay-redis-2', 'resumable-stream', 'redis-xadd']) unavailable[system] = why;
+    for (const system of ['relay-redis', 'relay-redis-2', 'resumable-stream', 'resumable-stream-http', 'redis-xadd']) unavailable[system] = why;
   }
   for (const [system, module] of [
     ['durable-streams', '@durable-streams/server'],
     ['resumable-stream', 'resumable-stream/ioredis'],
+    ['resumable-stream-http', 'resumable-stream/ioredis'],
   ] as const) {
     try {
       await import(module);
@@ -62,7 +63,9 @@ Options:
   --quick                one short run (< 2 min): figures NOT comparable with a full run's
   --runs <n>             runs per cell (the median is reported)
   --scenarios <list>     ingest,live,fan-out,catch-up,idle,start (comma separated)
-  --systems <list>       relay-memory,relay-redis,… (comma separated)
+  --systems <list>       relay-memory,relay-sse,relay-http,relay-redis,relay-redis-2,durable-streams,
+                         resumable-stream,resumable-stream-http,socketio-1,socketio-64,socketio-relay,
+                         redis-xadd (comma separated)
   --profile <system>     CPU profiles of that system's server into results/profiles, each with a
                          flame graph (.svg) and self time by package (.txt) beside it
   --out <dir>            where the results go (default apps/bench/results)

@@ -74,10 +74,12 @@ const COMPARISONS: Array<Omit<Comparison, 'perRun' | 'median'>> = [
   { name: 'live p99: Durable Streams ÷ ss-relay (memory)', scenario: 'live', variant: '', metric: 'p99Ms', numerator: 'durable-streams', denominator: 'relay-memory' },
   { name: 'live p99: resumable-stream ÷ ss-relay (memory)', scenario: 'live', variant: '', metric: 'p99Ms', numerator: 'resumable-stream', denominator: 'relay-memory' },
   { name: 'live p99: resumable-stream ÷ ss-relay (Redis)', scenario: 'live', variant: '', metric: 'p99Ms', numerator: 'resumable-stream', denominator: 'relay-redis' },
+  { name: 'live p99: resumable-stream (HTTP SSE route) ÷ ss-relay (Redis)', scenario: 'live', variant: '', metric: 'p99Ms', numerator: 'resumable-stream-http', denominator: 'relay-redis' },
   { name: 'live p50: ss-relay ×2 (read on the other relay) ÷ ss-relay (Redis)', scenario: 'live', variant: '', metric: 'p50Ms', numerator: 'relay-redis-2', denominator: 'relay-redis' },
   { name: 'live p99: ss-relay ×2 (read on the other relay) ÷ ss-relay (Redis)', scenario: 'live', variant: '', metric: 'p99Ms', numerator: 'relay-redis-2', denominator: 'relay-redis' },
   { name: 'fan-out p99: Durable Streams ÷ ss-relay (memory)', scenario: 'fan-out', variant: '', metric: 'p99Ms', numerator: 'durable-streams', denominator: 'relay-memory' },
   { name: 'fan-out p99: resumable-stream ÷ ss-relay (Redis)', scenario: 'fan-out', variant: '', metric: 'p99Ms', numerator: 'resumable-stream', denominator: 'relay-redis' },
+  { name: 'fan-out p99: resumable-stream (HTTP SSE route) ÷ ss-relay (Redis)', scenario: 'fan-out', variant: '', metric: 'p99Ms', numerator: 'resumable-stream-http', denominator: 'relay-redis' },
   { name: 'catch-up: Durable Streams ÷ ss-relay (memory)', scenario: 'catch-up', variant: '', metric: 'allMs', numerator: 'durable-streams', denominator: 'relay-memory' },
 ];
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { type ServerProcess, startServer } from './lib/processes.js';
 import { startRedis } from './lib/redis-server.js';
 
-export type SystemId = 'relay-memory' | 'relay-sse' | 'relay-http' | 'relay-redis' | 'relay-redis-2' | 'durable-streams' | 'resumable-stream' | 'socketio-1' | 'socketio-64' | 'socketio-relay' | 'redis-xadd';
+export type SystemId = 'relay-memory' | 'relay-sse' | 'relay-http' | 'relay-redis' | 'relay-redis-2' | 'durable-streams' | 'resumable-stream' | 'resumable-stream-http' | 'socketio-1' | 'socketio-64' | 'socketio-relay' | 'redis-xadd';
 
 /** The API key the relay is started with. */
 export const API_KEY = 'bench-api-key';
@@ -137,6 +137,17 @@ export const SYSTEMS: Record<SystemId, System> = {
     id: 'resumable-stream',
     label: 'resumable-stream (Redis)',
     start: startRedisAlone,
+  },
+  'resumable-stream-http': {
+    id: 'resumable-stream-http',
+    label: 'resumable-stream (Redis; HTTP SSE route)',
+    // The app server (the recipe's POST and resume routes) and its redis-server: CPU of both.
+    start: (nodeArgs = []) =>
+      onFreshRedis(async (redis) => {
+        const script = join(here, 'servers', 'resumable-stream-http-server.js');
+        const app = await startServer('resumable-stream-http', process.execPath, [...nodeArgs, script, '--redis', redis.url], LISTENING);
+        return running(app.url, [app, redis], redis.url);
+      }),
   },
   'socketio-1': {
     id: 'socketio-1',

@@ -1,6 +1,7 @@
 // A load-generator process: runs one task (named `<driver>.<task>`) and reports its result over IPC.
 import * as durableStreams from './drivers/durable-streams.js';
 import * as floors from './drivers/floors.js';
+import * as resumableHttp from './drivers/resumable-stream-http.js';
 import * as resumable from './drivers/resumable-stream.js';
 import * as streamstraight from './drivers/streamstraight.js';
 import type { Task, TaskContext } from './lib/worker-context.js';
@@ -28,6 +29,8 @@ const tasks: Record<string, Task> = {
   'ds.stream-start': durableStreams.streamStart,
   'rs.produce-live': resumable.produceLive,
   'rs.read-live': resumable.readLive,
+  'rsh.produce-live': resumableHttp.produceLive,
+  'rsh.read-live': resumableHttp.readLive,
   'floor.socketio-ingest': floors.socketIoIngest,
   'floor.xadd-ingest': floors.xaddIngest,
   'floor.produce-live': floors.socketIoProduceLive,

@@ -21,6 +21,7 @@ export const catchUp: Scenario = {
   cells: () => SYSTEMS.map((system) => ({ system, variant: '' })),
   notApplicable: {
     'resumable-stream': 'keeps no finished stream: resumeExistingStream returns null once the producer is done',
+    'resumable-stream-http': 'keeps no finished stream (as resumable-stream): the resume route answers 204',
     ...FLOORS_INGEST_ONLY,
   },
   columns: [

@@ -30,6 +30,7 @@ export const idleCost: Scenario = {
   cells: () => SYSTEMS.map((system) => ({ system, variant: '' })),
   notApplicable: {
     'resumable-stream': 'no server process: an open stream lives in the app server that produces it (plus one Redis subscription)',
+    'resumable-stream-http': 'as resumable-stream: an open stream lives in the app server that produces it (one held request plus one Redis subscription)',
     ...FLOORS_INGEST_ONLY,
   },
   columns: [

@@ -26,6 +26,7 @@ export const ingest: Scenario = {
     ),
   notApplicable: {
     'resumable-stream': 'no acknowledged write: chunks stay in the producer process and are only published to resumers that are listening',
+    'resumable-stream-http': 'no acknowledged write (as resumable-stream)',
   },
   columns: [
     { key: 'ackedPerSec', label: 'acked chunks/s', digits: 0, better: 'higher' },

@@ -15,6 +15,7 @@ const DRIVER: Partial<Record<SystemId, string>> = {
   'relay-redis-2': 'ss',
   'durable-streams': 'ds',
   'resumable-stream': 'rs',
+  'resumable-stream-http': 'rsh',
   'socketio-relay': 'floor',
 };
 
@@ -35,7 +36,7 @@ function readTask(system: SystemId, driver: string): string {
 /** Systems, rows and columns shared by the live-latency and fan-out scenarios (both measured by {@link measureLive}). */
 export const LIVE_SCENARIO_TABLE: Pick<Scenario, 'cells' | 'notApplicable' | 'columns'> = {
   cells: () =>
-    (['relay-memory', 'relay-sse', 'relay-redis', 'durable-streams', 'resumable-stream', 'socketio-relay'] as SystemId[]).map((system) => ({ system, variant: '' })),
+    (['relay-memory', 'relay-sse', 'relay-redis', 'durable-streams', 'resumable-stream', 'resumable-stream-http', 'socketio-relay'] as SystemId[]).map((system) => ({ system, variant: '' })),
   notApplicable: FLOORS_INGEST_ONLY,
   columns: [
     { key: 'p50Ms', label: 'p50 ms', digits: 1, better: 'lower' },

@@ -14,6 +14,7 @@ export const streamStart: Scenario = {
   cells: () => SYSTEMS.map((system) => ({ system, variant: '' })),
   notApplicable: {
     'resumable-stream': 'no acknowledged write',
+    'resumable-stream-http': 'no acknowledged write',
     ...FLOORS_INGEST_ONLY,
   },
   columns: [
