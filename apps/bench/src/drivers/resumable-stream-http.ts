@@ -1,13 +1,15 @@
 /**
  * `resumable-stream` behind an HTTP SSE route (`servers/resumable-stream-http-server.ts`), read as
  * a browser reads the AI SDK recipe's resume route: the producer streams each LLM response to
- * `POST /streams/:id` as SSE text (one chunked request per stream); every reader is its own
- * `GET /streams/:id` connection, read with the bare SSE reader.
+ * `POST /streams/:id` as SSE text (one chunked request per stream, ending with `data: [DONE]` as
+ * the AI SDK's does); every reader is its own `GET /streams/:id` connection, read with the bare SSE
+ * reader.
  */
 import { Agent, type ClientRequest, request } from 'node:http';
-import { Histogram, nowUs } from '../lib/histogram.js';
-import { type SseReader, openSse } from '../lib/sse-reader.js';
-import { measured, runTicker, sentAt, timedChunk } from '../lib/ticker.js';
+import { nowUs } from '../lib/histogram.js';
+import { type ConnectReader, LiveTally, runLiveReaders } from '../lib/raw-readers.js';
+import { openSse } from '../lib/sse-reader.js';
+import { runTicker, sentAt, timedChunk } from '../lib/ticker.js';
 import type { TaskContext } from '../lib/worker-context.js';
 
 /** Where the app server is, and a per-run prefix of stream ids. */
@@ -15,6 +17,9 @@ export interface ResumableHttpTarget {
   url: string;
   prefix: string;
 }
+
+/** The AI SDK ends its SSE text with `data: [DONE]`; so does this producer, and readers stop there. */
+const DONE = '[DONE]';
 
 const streamUrl = (url: string, id: string) => `${url}/streams/${encodeURIComponent(id)}`;
 
@@ -48,37 +53,50 @@ export async function produceLive(params: ResumableHttpTarget & { streams: numbe
   const sent = await runTicker(params.streams, params.rate, params.warmupMs, params.durationMs, (index, warm) => {
     producers[index]!.request.write(`data: ${timedChunk(nowUs(), warm)}\n\n`);
   });
-  for (const producer of producers) producer.request.end();
+  for (const producer of producers) producer.request.end(`data: ${DONE}\n\n`);
   await Promise.all(producers.map((producer) => producer.ended));
   return { sent };
 }
 
-/** Live readers, one `GET /streams/:id` connection per name (names may repeat: several readers of one stream). */
+/**
+ * Live readers, one `GET /streams/:id` connection per name (names may repeat: several readers of
+ * one stream), run by the raw readers' loop (`lib/raw-readers.ts`): `ready` once every resume
+ * answered 200, done at each stream's `data: [DONE]`. Send times must grow within a stream. A
+ * connection lost before `[DONE]` is opened again; the resume route replays the stream from its
+ * start (the recipe passes no `skipCharacters`), and the replayed chunks the reader already has are
+ * skipped.
+ */
 export async function readLive(params: ResumableHttpTarget & { names: string[] }, context: TaskContext) {
-  const histogram = new Histogram();
-  let received = 0;
-  let lastAt = 0;
-  const onEvent = ({ data }: { data: string }) => {
-    if (!measured(data)) return;
-    const now = nowUs();
-    histogram.record(now - sentAt(data));
-    received++;
-    lastAt = now;
-  };
-  const open = (name: string) =>
-    new Promise<SseReader>((resolve, reject) => {
-      const reader = openSse(streamUrl(params.url, name), { onEvent, onOpen: (status) => status === 200 && resolve(reader) });
-      void reader.closed.then(() => reject(reader.error ?? new Error(`GET ${name} ended before it opened`)));
-    });
+  const tally = new LiveTally();
+  const readers = params.names.map((name): ConnectReader => {
+    const url = streamUrl(params.url, name);
+    let lastSentAt = -1;
+    return (hooks) => {
+      let replaying = lastSentAt >= 0;
+      const reader = openSse(url, {
+        onOpen: (status) => {
+          if (status === 200) hooks.live();
+        },
+        onEvent({ data }) {
+          if (data === DONE) {
+            hooks.ended();
+            return;
+          }
+          const sent = sentAt(data);
+          if (sent <= lastSentAt) {
+            if (!replaying) tally.sequenceErrors++;
+            return;
+          }
+          replaying = false;
+          lastSentAt = sent;
+          tally.chunk(data, nowUs());
+        },
+      });
+      return { closed: reader.closed.then(() => reader.error?.message ?? 'the response ended before [DONE]'), close: () => reader.close() };
+    };
+  });
   // Every reader resumes at once, as browsers reconnecting would. resumable-stream gives the
   // producer 1 s to answer each resume ("Timeout waiting for ack"); 1,000 at once (fan-out) were
   // answered in time in every run here, on a loaded machine.
-  const readers = await Promise.all(params.names.map(open));
-  context.emit('ready');
-  await Promise.race([context.waitFor('stop'), Promise.all(readers.map((reader) => reader.closed))]);
-  const failed = readers.find((reader) => reader.error);
-  for (const reader of readers) reader.close();
-  if (failed) throw failed.error;
-  const cpu = process.cpuUsage();
-  return { histogram: histogram.toJSON(), received, lastAt, cpuMs: (cpu.user + cpu.system) / 1000 };
+  return runLiveReaders(readers, tally, context);
 }
