@@ -178,6 +178,7 @@ async function main(): Promise<void> {
       loadAfter: loadAverage(),
       memoryGb: Math.round(totalmem() / 2 ** 30),
       pinning: notPinned ? `not pinned: ${notPinned}` : describePinning(),
+      readers: process.env.BENCH_READERS === 'client' ? 'client libraries (BENCH_READERS=client)' : 'raw readers (each protocol on a bare WebSocket or SSE response)',
     },
     durationSeconds: (Date.now() - startedAt) / 1000,
     scenarios: scenarios.map((scenario) => ({

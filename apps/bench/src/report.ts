@@ -17,7 +17,7 @@ export function markdownReport(results: BenchResults): string {
   lines.push(
     `Measured ${results.date} on ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGb} GB, Node ${machine.node}, loopback; ` +
       `${results.mode} run, median of ${results.runs} run${results.runs === 1 ? '' : 's'}; load average before / after: ${machine.loadBefore.split(' ').slice(0, 3).join(' ')} / ${machine.loadAfter.split(' ').slice(0, 3).join(' ')}. ` +
-      `CPU pinning: ${machine.pinning ?? 'not pinned'}. ` +
+      `CPU pinning: ${machine.pinning ?? 'not pinned'}. Readers in live, fan-out and catch-up: ${machine.readers ?? 'client libraries'}. ` +
       `Command: \`${results.command}\` (${Math.round(results.durationSeconds)} s).`,
   );
   lines.push('');

@@ -43,7 +43,7 @@ export interface BenchResults {
   command: string;
   mode: string;
   runs: number;
-  machine: { nproc: number; cpu: string; node: string; platform: string; loadBefore: string; loadAfter: string; memoryGb: number; pinning?: string };
+  machine: { nproc: number; cpu: string; node: string; platform: string; loadBefore: string; loadAfter: string; memoryGb: number; pinning?: string; readers?: string };
   durationSeconds: number;
   scenarios: Array<{ id: string; title: string; description: string; columns: Scenario['columns']; notApplicable: Record<string, string> }>;
   rows: RowResult[];
