@@ -8,7 +8,7 @@
  *   server re-emits each stream's part to that stream's room: a relay that stores and checks nothing.
  */
 import { Redis } from 'ioredis';
-import { io } from 'socket.io-client';
+import { type Socket, io } from 'socket.io-client';
 import { sleep } from '../lib/stats.js';
 import { nowUs } from '../lib/histogram.js';
 import { TOKEN, runTicker, timedChunk } from '../lib/ticker.js';
@@ -44,15 +44,21 @@ async function run(streams: number, chunks: number, batch: number, capMs: number
   return result;
 }
 
-/** Socket.IO emit-with-ack floor. */
-export async function socketIoIngest(params: { url: string; streams: number; chunks: number; perEmit: number; capMs: number }, context: TaskContext) {
-  const socket = io(params.url, { transports: ['websocket'] });
+/** Connects one Socket.IO client to the floor, reports `prepared` and waits for `go`. */
+async function connectAndWaitForGo(url: string, context: TaskContext): Promise<Socket> {
+  const socket = io(url, { transports: ['websocket'] });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);
   });
   context.emit('prepared');
   await context.waitFor('go');
+  return socket;
+}
+
+/** Socket.IO emit-with-ack floor. */
+export async function socketIoIngest(params: { url: string; streams: number; chunks: number; perEmit: number; capMs: number }, context: TaskContext) {
+  const socket = await connectAndWaitForGo(params.url, context);
   const single = params.perEmit === 1;
   const frames = new Map<number, string[]>();
   const frame = (count: number) => {
@@ -90,13 +96,7 @@ export async function xaddIngest(params: { redisUrl: string; prefix: string; str
 
 /** Live producer for the Socket.IO relay floor: timed chunks at `rate` per stream, each turn's chunks in one acknowledged emit. */
 export async function socketIoProduceLive(params: { url: string; prefix: string; streams: number; rate: number; warmupMs: number; durationMs: number }, context: TaskContext) {
-  const socket = io(params.url, { transports: ['websocket'] });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  context.emit('prepared');
-  await context.waitFor('go');
+  const socket = await connectAndWaitForGo(params.url, context);
   const seqs = new Array<number>(params.streams).fill(0);
   let batch: Array<{ s: string; q: number; d: string[] }> = [];
   const flush = () => {
