@@ -11,7 +11,7 @@ interface Panel {
 }
 
 const WIDTH = 960;
-const LABEL_WIDTH = 260;
+const LABEL_WIDTH = 300;
 const BAR_HEIGHT = 18;
 const GAP = 6;
 

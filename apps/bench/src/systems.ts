@@ -161,7 +161,7 @@ export const SYSTEMS: Record<SystemId, System> = {
   },
   'socketio-relay': {
     id: 'socketio-relay',
-    label: 'floor: Socket.IO re-emit to a room, nothing stored',
+    label: 'floor: Socket.IO re-emit, no store',
     start: (nodeArgs = []) => SYSTEMS['socketio-1'].start(nodeArgs),
   },
   'redis-xadd': {
