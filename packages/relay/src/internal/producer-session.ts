@@ -159,7 +159,7 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
      * with the cancel frame first (it then takes the STREAM_ENDED that follows as that cancel),
      * so its abort signal fires as for a cancel on this node.
      */
-    const announceRemoteCancel = (streamId: string) => async (error: unknown): Promise<never> => {
+    const announceRemoteCancel = async (streamId: string, error: unknown): Promise<never> => {
       if (StreamstraightError.isInstance(error) && error.code === 'STREAM_ENDED') {
         const info = await store.info(streamId).catch(() => undefined);
         if (info?.endReason === 'cancelled') socket.emit('mux:cancel', { streamId, reason: 'cancelled by a reader on another relay node' });
@@ -173,8 +173,14 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
       takeChunks(frame.data.length);
       return frame;
     };
-    const appendChunks = (frame: MuxChunks, lease: () => number) =>
-      operations.append(keyId, frame.streamId, lease(), frame.seq, frame.data).catch(announceRemoteCancel(frame.streamId));
+    // The hot path (one call per stream per frame): no closure per call.
+    const appendChunks = async (frame: MuxChunks, lease: () => number) => {
+      try {
+        return await operations.append(keyId, frame.streamId, lease(), frame.seq, frame.data);
+      } catch (error) {
+        return announceRemoteCancel(frame.streamId, error);
+      }
+    };
 
     socket.on('mux:chunks', (payload, ack) => onFrame(payload, ack, parseChunks, appendChunks));
 
@@ -191,8 +197,8 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
       }
       const results = new Array<MuxChunksAck>(frames.length);
       let remaining = frames.length;
-      for (const [index, frame] of frames.entries()) {
-        runFrame(frame, parseChunks, appendChunks, (result) => {
+      for (let index = 0; index < frames.length; index++) {
+        runFrame(frames[index], parseChunks, appendChunks, (result) => {
           results[index] = result as MuxChunksAck;
           if (--remaining === 0) reply({ ok: true, results });
         });
@@ -201,7 +207,7 @@ export function startProducerSession(socket: RelaySocket, context: ProducerSessi
 
     socket.on('mux:end', (payload, ack) =>
       onFrame(payload, ack, parseMuxEnd, async (frame, lease) => {
-        const info = await operations.end(frame.streamId, lease(), frame.reason, frame.lastSeq).catch(announceRemoteCancel(frame.streamId));
+        const info = await operations.end(frame.streamId, lease(), frame.reason, frame.lastSeq).catch((error: unknown) => announceRemoteCancel(frame.streamId, error));
         release(frame.streamId);
         context.log.debug({ streamId: frame.streamId, reason: frame.reason, lastSeq: info.lastSeq }, 'stream ended');
         return { info };
