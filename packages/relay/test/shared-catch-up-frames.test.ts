@@ -38,6 +38,22 @@ describe('catch-up frames shared between readers', () => {
     });
   });
 
+  it('onAnyOutgoing listeners on relay.io still see every catch-up frame sent pre-encoded', async () => {
+    const { relay, url } = await startTestRelay(later, { apiKeys: [API_KEY] });
+    const seen = new Map<string, number>();
+    relay.io.on('connection', (socket) =>
+      socket.onAnyOutgoing((event: string, payload: { data?: string[] }) => {
+        if (event === 'stream:chunks') seen.set(socket.id, (seen.get(socket.id) ?? 0) + (payload.data?.length ?? 0));
+      }),
+    );
+    const producer = track(await connectMuxProducer(url, API_KEY));
+    await producer.emitWithAck('mux:open', { streamId: 'watched' });
+    await writeFinished(producer, 'watched', 2_500);
+    const readers = await Promise.all([0, 1, 2].map(() => connectReader(url, API_KEY, ['watched']).then(track)));
+    await Promise.all(readers.map((reader) => readToEnd(reader, 'watched')));
+    expect([...seen.values()]).toEqual([2_500, 2_500, 2_500]);
+  });
+
   it('a stream replaced between two catch-ups is read with its new chunks, never the frames of the old one', async () => {
     const { url } = await startTestRelay(later, { apiKeys: [API_KEY] });
     const producer = track(await connectMuxProducer(url, API_KEY));

@@ -6,6 +6,8 @@ const EVENT = 2;
 
 /** A `stream:chunks` frame encoded once: the Socket.IO packet and its WebSocket frame. */
 interface EncodedFrame {
+  /** The Socket.IO packet, for `onAnyOutgoing` listeners. */
+  packet: { type: number; nsp: string; data: unknown[] };
   packets: unknown[];
   options: { preEncoded: true; wsPreEncodedFrame?: unknown };
 }
@@ -20,8 +22,9 @@ interface EncodedFrame {
  * as a reader still holds that read — nothing to bound or expire, and a frame can never be served
  * for another stream or a replaced one.
  *
- * Writing a pre-encoded packet goes through `socket.client._packet(…, { preEncoded: true })`, the
- * path Socket.IO's adapter takes for broadcasts (socket.io 4.x).
+ * Writing a pre-encoded packet goes through `socket.client._packet(…, { preEncoded: true })`, after
+ * `socket.notifyOutgoingListeners(packet)` — the path Socket.IO's adapter takes for broadcasts
+ * (socket.io 4.x), so `onAnyOutgoing` listeners still see every frame.
  */
 export class SharedCatchUpFrames {
   private readonly frames = new WeakMap<readonly string[], Map<string, EncodedFrame>>();
@@ -44,11 +47,14 @@ export class SharedCatchUpFrames {
       frame = this.encode(streamId, seq, start === 0 && end === data.length ? data : data.slice(start, end));
       byRange.set(range, frame);
     }
+    // As the adapter does for a broadcast: `onAnyOutgoing` listeners see the packet, then it is written.
+    (socket as unknown as { notifyOutgoingListeners?(packet: object): void }).notifyOutgoingListeners?.(frame.packet);
     (socket.client as unknown as { _packet(packets: unknown[], options: object): void })._packet(frame.packets, frame.options);
   }
 
   private encode(streamId: string, seq: number, data: readonly string[]): EncodedFrame {
-    const packets = this.encoder.encode({ type: EVENT, nsp: '/', data: ['stream:chunks', { streamId, seq, data }] }) as unknown[];
+    const packet = { type: EVENT, nsp: '/', data: ['stream:chunks', { streamId, seq, data }] };
+    const packets = this.encoder.encode(packet) as unknown[];
     const options: EncodedFrame['options'] = { preEncoded: true };
     if (packets.length === 1 && typeof packets[0] === 'string') {
       // The WebSocket frame of an engine.io "message" (4) carrying this packet, as Socket.IO's adapter makes it.
@@ -60,6 +66,6 @@ export class SharedCatchUpFrames {
         fin: true,
       });
     }
-    return { packets, options };
+    return { packet, packets, options };
   }
 }
