@@ -57,7 +57,7 @@ async function unavailableSystems(): Promise<Record<string, string>> {
 const USAGE = `Usage: pnpm bench [options]
 
 Starts every system under test as its own process on loopback, runs the scenarios against each and
-writes results/<date>.json, .md and .svg. A full run takes about 14 minutes on 2 cores.
+writes results/<date>.json, .md and .svg. A full run takes about 26 minutes on 2 cores.
 
 Options:
   --quick                one short run (< 2 min): figures NOT comparable with a full run's
