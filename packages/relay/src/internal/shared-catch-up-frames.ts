@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import type { RelayServer, RelaySocket } from './relay-socket.js';
 
 /** Socket.IO's EVENT packet type (socket.io-parser `PacketType.EVENT`). */
-const EVENT = 2;
+export const EVENT = 2;
 
 /** A `stream:chunks` frame encoded once: the Socket.IO packet and its WebSocket frame. */
 interface EncodedFrame {

@@ -1,7 +1,7 @@
 import { type StreamInfo, StreamstraightError } from '@ss/core/protocol';
 import type { RelayServer, RelaySocket } from './relay-socket.js';
 import type { StoreEvent, StreamStore } from '../store/stream-store.js';
-import { SharedCatchUpFrames } from './shared-catch-up-frames.js';
+import { EVENT, SharedCatchUpFrames } from './shared-catch-up-frames.js';
 import type { ThrottledLog } from './throttled-log.js';
 
 /** Chunks per catch-up read and per `stream:chunks` frame sent to a catching-up reader. */
@@ -12,6 +12,7 @@ const SATURATED_FLUSH_MS = 100;
 const CATCH_UP_FRAME_CHARACTERS = 256 * 1024;
 
 type ConsumerSocket = RelaySocket;
+
 
 /** One reader's subscription to one stream. */
 interface Subscription {
@@ -27,6 +28,8 @@ interface HubStream {
   streamId: string;
   /** The Socket.IO room of the readers that are at the tail; live chunks are encoded once for all of them. */
   room: string;
+  /** The adapter's broadcast options for `room`, made once (`io.to(room)` makes new sets and operators per emit). */
+  toRoom: { rooms: Set<string>; except: Set<string>; flags: Record<string, never> };
   /** The next seq to broadcast to the room. Everything below it is stored and was broadcast. */
   tail: number;
   ended: StreamInfo | undefined;
@@ -127,6 +130,7 @@ export class StreamHub {
       stream = {
         streamId,
         room: `stream:${streamId}`,
+        toRoom: { rooms: new Set([`stream:${streamId}`]), except: new Set(), flags: {} },
         tail: info ? info.lastSeq + 1 : 0,
         ended: info?.status === 'ended' ? info : undefined,
         subscriptions: new Set(),
@@ -350,7 +354,8 @@ export class StreamHub {
     }
     const seq = stream.tail;
     stream.tail += data.length;
-    this.io.to(stream.room).emit('stream:chunks', { streamId: stream.streamId, seq, data: data as string[] });
+    // What `io.to(room).emit()` does, without its per-call sets and operators (live chunks are the hot path).
+    this.io.sockets.adapter.broadcast({ type: EVENT, data: ['stream:chunks', { streamId: stream.streamId, seq, data }] }, stream.toRoom);
     if (stream.waiting.size === 0) return;
     for (const subscription of stream.waiting) {
       if (subscription.nextSeq >= stream.tail) continue;
