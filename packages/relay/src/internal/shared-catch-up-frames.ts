@@ -18,9 +18,10 @@ interface EncodedFrame {
  * so they send the same frames: the JSON of a 1,024-chunk frame and its WebSocket frame are made
  * once per read instead of once per reader — what Socket.IO's own broadcast does for rooms.
  *
- * Frames are keyed by the read's array (identity) and the slice sent, so they live exactly as long
- * as a reader still holds that read — nothing to bound or expire, and a frame can never be served
- * for another stream or a replaced one.
+ * Frames are keyed by the read's array (identity) and the slice sent — a shared read has one
+ * stream and one first seq, so the slice fixes the frame's seq — and they live exactly as long as
+ * a reader still holds that read: nothing to bound or expire, and a frame can never be served for
+ * another stream or a replaced one.
  *
  * Writing a pre-encoded packet goes through `socket.client._packet(…, { preEncoded: true })`, after
  * `socket.notifyOutgoingListeners(packet)` — the path Socket.IO's adapter takes for broadcasts

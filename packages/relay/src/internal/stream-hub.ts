@@ -13,7 +13,6 @@ const CATCH_UP_FRAME_CHARACTERS = 256 * 1024;
 
 type ConsumerSocket = RelaySocket;
 
-
 /** One reader's subscription to one stream. */
 interface Subscription {
   socket: ConsumerSocket;
