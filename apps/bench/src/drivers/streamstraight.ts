@@ -391,8 +391,6 @@ export async function streamStart(params: RelayTarget & { repeats: number }) {
  * what the relay takes to serve `readers` full reads of a finished stream, without the client
  * library's per-chunk decoding in the way. Each reader checks its chunks follow each other.
  */
-const debugTimes = process.env.BENCH_DEBUG ? { first: [] as number[], end: [] as number[] } : undefined;
-
 export async function rawCatchUp(params: RelayTarget & { streamId: string; readers: number; chunks: number; resumeAt: number; resumeRepeats: number }) {
   const token = await tokenFor(params, params.streamId);
   /** Reads from `fromSeq`; resolves with the chunk count at the end, or the time of the first frame when `firstOnly`. */
@@ -409,13 +407,11 @@ export async function rawCatchUp(params: RelayTarget & { streamId: string; reade
               const { seq, data } = payload as { seq: number; data: string[] };
               if (seq !== next) reject(new Error(`catch-up reader expected seq ${next}, got ${seq}`));
               next = seq + data.length;
-              if (debugTimes && seq === 0) debugTimes.first.push(performance.now());
               if (firstOnly) {
                 resolve(performance.now());
                 connection.close();
               }
             } else if (name === 'stream:end') {
-              debugTimes?.end.push(performance.now());
               resolve(next - fromSeq);
               connection.close();
             } else if (name === 'stream:error' || name === 'connection:error') reject(new Error(`${name}: ${JSON.stringify(payload)}`));
@@ -428,10 +424,6 @@ export async function rawCatchUp(params: RelayTarget & { streamId: string; reade
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
   const counts = await Promise.all(Array.from({ length: params.readers }, () => read(0, false)));
-  if (debugTimes) {
-    const at = (list: number[]) => list.map((time) => Math.round(time - start)).sort((a, b) => a - b).join(' ');
-    console.error(`first frames at ${at(debugTimes.first)}\nends at ${at(debugTimes.end)}`);
-  }
   const allMs = performance.now() - start;
   const cpu = process.cpuUsage(cpuBefore);
   if (counts.some((count) => count !== params.chunks)) throw new Error(`catch-up readers got ${counts.join(',')} chunks, expected ${params.chunks}`);
