@@ -116,8 +116,7 @@ export async function readLive(params: DurableStreamsTarget & { names: string[] 
   );
   context.emit('ready');
   await Promise.race([context.waitFor('stop'), Promise.all(finished)]);
-  const cpu = process.cpuUsage();
-  return { histogram: histogram.toJSON(), received, lastAt, cpuMs: (cpu.user + cpu.system) / 1000 };
+  return { histogram: histogram.toJSON(), received, lastAt };
 }
 
 /**

@@ -145,8 +145,7 @@ export async function readLive(params: RelayTarget & { streamIds: string[]; tran
   });
   await Promise.race([context.waitFor('stop'), Promise.all(done)]);
   if (debug) console.error('max latency (ms) per 100 ms of send time:', [...debug.values()].map((us) => Math.round(us / 1000)).join(' '));
-  const cpu = process.cpuUsage();
-  return { histogram: histogram.toJSON(), received, lastAt, cpuMs: (cpu.user + cpu.system) / 1000 };
+  return { histogram: histogram.toJSON(), received, lastAt };
 }
 
 /** Live readers over Server-Sent Events (`@ss/client` with `transport: 'sse'`): one HTTP response per reader. */

@@ -19,8 +19,6 @@ export interface LiveReadResult {
   received: number;
   /** When the last measured chunk arrived (µs, {@link nowUs}). */
   lastAt: number;
-  /** This process's CPU time so far (user + system), ms. */
-  cpuMs: number;
   /** Chunks that did not come right after the previous one of their reader (a gap, a duplicate, a chunk out of order). */
   sequenceErrors: number;
   /** Connections lost mid-stream and opened again (each resumes after its reader's last chunk). */
@@ -49,14 +47,12 @@ export class LiveTally {
     this.lastAt = now;
   }
 
-  /** The task's result, with this process's CPU time. */
+  /** The task's result (the worker adds its process's CPU time, `workerCpuMs`). */
   result(): LiveReadResult {
-    const cpu = process.cpuUsage();
     return {
       histogram: this.histogram.toJSON(),
       received: this.received,
       lastAt: this.lastAt,
-      cpuMs: (cpu.user + cpu.system) / 1000,
       sequenceErrors: this.sequenceErrors,
       reconnects: this.reconnects,
     };
